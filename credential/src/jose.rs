@@ -1,0 +1,279 @@
+//! Strict compact JWS (RFC 7515 §7.1) for the two algorithms vpass allows.
+//!
+//! Hand-written on purpose (see docs/architecture.md): the verifier is the security boundary
+//! and the profile is small. There is no algorithm registry to confuse: the header's `alg` is
+//! looked up in the allow-list {EdDSA, ES256} and must equal the algorithm of the key the
+//! *caller* chose from trust — keys are never taken from the token (`jwk`, `jku`, `x5u`,
+//! `x5c` are refused, RFC 8725 §3.10), and any `crit` is refused (RFC 7515 §4.1.11), which
+//! also refuses `b64: false` (RFC 7797).
+//!
+//! Parsing gives an [`UnverifiedJws`]; only [`UnverifiedJws::verify`] turns it into a
+//! [`VerifiedJws`].
+
+use serde_json::{Map, Value};
+
+use crate::b64;
+use crate::error::{Code, Error, Result};
+use crate::json;
+use crate::keys::{Alg, PublicKey, Signer};
+use crate::limits::{MAX_KID, MAX_TOKEN};
+
+/// Header members that would let a token choose its own key or change its encoding.
+const FORBIDDEN_HEADERS: &[&str] = &["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "b64"];
+
+/// A parsed protected header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The algorithm (already checked against the allow-list).
+    pub alg: Alg,
+    /// `typ`, if present.
+    pub typ: Option<String>,
+    /// `kid`, if present (at most `MAX_KID` chars).
+    pub kid: Option<String>,
+    /// All members, as sent.
+    pub members: Map<String, Value>,
+}
+
+impl Header {
+    fn parse(bytes: &[u8]) -> Result<Header> {
+        let members = json::parse_object(bytes, "header")?;
+        let alg = match members.get("alg") {
+            Some(Value::String(a)) => Alg::from_header(a)?,
+            _ => return Err(Error::field(Code::AlgNotAllowed, "alg")),
+        };
+        if members.contains_key("crit") {
+            return Err(Error::field(Code::CritUnsupported, "crit"));
+        }
+        if let Some(name) = FORBIDDEN_HEADERS.iter().find(|h| members.contains_key(**h)) {
+            return Err(Error::value(Code::HeaderNotAllowed, "header", name));
+        }
+        let typ = match members.get("typ") {
+            None => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => return Err(Error::field(Code::WrongTyp, "typ")),
+        };
+        let kid = match members.get("kid") {
+            None => None,
+            Some(Value::String(k)) if k.len() <= MAX_KID => Some(k.clone()),
+            Some(_) => return Err(Error::field(Code::UnknownKid, "kid")),
+        };
+        Ok(Header {
+            alg,
+            typ,
+            kid,
+            members,
+        })
+    }
+
+    /// Check that `typ` is one of `allowed` (case-insensitive, as RFC 7515 §4.1.9 allows, and
+    /// with an optional `application/` prefix).
+    pub fn expect_typ(&self, allowed: &[&str]) -> Result<()> {
+        let typ = self.typ.as_deref().unwrap_or("");
+        let bare = typ
+            .get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("application/"))
+            .map_or(typ, |_| &typ[12..]);
+        if allowed.iter().any(|a| a.eq_ignore_ascii_case(bare)) {
+            Ok(())
+        } else {
+            Err(Error::value(Code::WrongTyp, "typ", typ))
+        }
+    }
+}
+
+/// A compact JWS whose signature has not been checked.
+#[derive(Debug, Clone)]
+pub struct UnverifiedJws<'a> {
+    /// The protected header.
+    pub header: Header,
+    /// The decoded payload bytes (not yet trusted).
+    pub unverified_payload: Vec<u8>,
+    signing_input: &'a str,
+    signature: Vec<u8>,
+}
+
+/// A compact JWS whose signature verified under a key the caller trusts.
+#[derive(Debug, Clone)]
+pub struct VerifiedJws {
+    /// The protected header.
+    pub header: Header,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+}
+
+impl VerifiedJws {
+    /// The payload as a strict JSON object.
+    pub fn payload_object(&self) -> Result<Map<String, Value>> {
+        json::parse_object(&self.payload, "payload")
+    }
+}
+
+/// Parse a compact JWS: exactly three segments, strict base64url, strict header.
+pub fn parse(token: &str) -> Result<UnverifiedJws<'_>> {
+    if token.len() > MAX_TOKEN {
+        return Err(Error::limit(
+            Code::PayloadTooLarge,
+            "token",
+            MAX_TOKEN,
+            token.len(),
+        ));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::new(Code::MalformedJws));
+    };
+    let header = Header::parse(&b64::decode(h, "header")?)?;
+    let unverified_payload = b64::decode(p, "payload")?;
+    if s.is_empty() {
+        return Err(Error::field(Code::AlgNotAllowed, "signature"));
+    }
+    let signature = b64::decode(s, "signature")?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    Ok(UnverifiedJws {
+        header,
+        unverified_payload,
+        signing_input,
+        signature,
+    })
+}
+
+impl UnverifiedJws<'_> {
+    /// Verify under `key`. `alg` must match the key type; the signature must be 64 bytes.
+    pub fn verify(self, key: &PublicKey) -> Result<VerifiedJws> {
+        if self.header.alg != key.alg() {
+            return Err(Error::value(
+                Code::AlgKeyMismatch,
+                "alg",
+                self.header.alg.as_str(),
+            ));
+        }
+        key.verify(
+            self.header.alg,
+            self.signing_input.as_bytes(),
+            &self.signature,
+        )?;
+        Ok(VerifiedJws {
+            header: self.header,
+            payload: self.unverified_payload,
+        })
+    }
+}
+
+/// Sign `payload` as a compact JWS. The header is `{"alg", "typ", "kid"}` in that order
+/// (members absent when `None`), serialized without spaces.
+pub fn sign(signer: &dyn Signer, typ: Option<&str>, payload: &[u8]) -> String {
+    let mut header = Map::new();
+    header.insert("alg".into(), Value::String(signer.alg().as_str().into()));
+    if let Some(typ) = typ {
+        header.insert("typ".into(), Value::String(typ.into()));
+    }
+    if let Some(kid) = signer.kid() {
+        header.insert("kid".into(), Value::String(kid.into()));
+    }
+    let header = Value::Object(header).to_string();
+    let mut out = format!("{}.{}", b64::encode(header), b64::encode(payload));
+    let sig = signer.sign(out.as_bytes());
+    out.push('.');
+    out.push_str(&b64::encode(sig));
+    out
+}
+
+/// Sign a JSON payload (serialized compactly, members in insertion order).
+pub fn sign_json(signer: &dyn Signer, typ: Option<&str>, payload: &Value) -> String {
+    sign(signer, typ, payload.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SigningKey;
+
+    fn token_with_header(header: &str) -> String {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let input = format!("{}.{}", b64::encode(header), b64::encode("{}"));
+        let sig = key.sign(input.as_bytes());
+        format!("{input}.{}", b64::encode(sig))
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let t = sign(&key, Some("vc+jwt"), b"{\"a\":1}");
+        let v = parse(&t).unwrap().verify(&key.public()).unwrap();
+        assert_eq!(v.payload, b"{\"a\":1}");
+        v.header.expect_typ(&["vc+jwt"]).unwrap();
+        v.header.expect_typ(&["VC+JWT"]).unwrap();
+        assert_eq!(
+            v.header.expect_typ(&["kb+jwt"]).unwrap_err().code(),
+            Code::WrongTyp
+        );
+    }
+
+    #[test]
+    fn reject_forbidden_headers_and_crit() {
+        let cases = [
+            (r#"{"alg":"none"}"#, Code::AlgNotAllowed),
+            (r#"{"alg":"HS256"}"#, Code::AlgNotAllowed),
+            (r#"{"alg":"RS256"}"#, Code::AlgNotAllowed),
+            (r#"{"alg":"ES384"}"#, Code::AlgNotAllowed),
+            (r#"{"alg":"Ed25519"}"#, Code::AlgNotAllowed),
+            (r#"{"typ":"JWT"}"#, Code::AlgNotAllowed),
+            (r#"{"alg":"EdDSA","jwk":{}}"#, Code::HeaderNotAllowed),
+            (
+                r#"{"alg":"EdDSA","jku":"https://x"}"#,
+                Code::HeaderNotAllowed,
+            ),
+            (
+                r#"{"alg":"EdDSA","x5u":"https://x"}"#,
+                Code::HeaderNotAllowed,
+            ),
+            (r#"{"alg":"EdDSA","x5c":["AA"]}"#, Code::HeaderNotAllowed),
+            (
+                r#"{"alg":"EdDSA","crit":["exp"],"exp":1}"#,
+                Code::CritUnsupported,
+            ),
+            (
+                r#"{"alg":"EdDSA","b64":false,"crit":["b64"]}"#,
+                Code::CritUnsupported,
+            ),
+            (r#"{"alg":"EdDSA","b64":false}"#, Code::HeaderNotAllowed),
+            (r#"{"alg":"EdDSA","alg":"none"}"#, Code::DuplicateMember),
+        ];
+        for (header, code) in cases {
+            let t = token_with_header(header);
+            assert_eq!(parse(&t).unwrap_err().code(), code, "{header}");
+        }
+        let long_kid = format!(r#"{{"alg":"EdDSA","kid":"{}"}}"#, "k".repeat(10_000));
+        assert_eq!(
+            parse(&token_with_header(&long_kid)).unwrap_err().code(),
+            Code::UnknownKid
+        );
+    }
+
+    #[test]
+    fn reject_wrong_segment_counts_and_bad_signatures() {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let t = sign(&key, None, b"x");
+        assert_eq!(parse("a.b").unwrap_err().code(), Code::MalformedJws);
+        assert_eq!(
+            parse(&format!("{t}.x")).unwrap_err().code(),
+            Code::MalformedJws
+        );
+        let (input, _) = t.rsplit_once('.').unwrap();
+        assert_eq!(
+            parse(&format!("{input}.")).unwrap_err().code(),
+            Code::AlgNotAllowed
+        );
+        let sig63 = b64::encode([0u8; 63]);
+        let e = parse(&format!("{input}.{sig63}"))
+            .unwrap()
+            .verify(&key.public())
+            .unwrap_err();
+        assert_eq!(e.code(), Code::SignatureInvalid);
+        let p256 = SigningKey::generate_p256();
+        let e = parse(&t).unwrap().verify(&p256.public()).unwrap_err();
+        assert_eq!(e.code(), Code::AlgKeyMismatch);
+    }
+}

@@ -1,0 +1,27 @@
+//! Every ceiling on untrusted input, in one place. Checked *before* decoding, decompressing or
+//! parsing, so that hostile input costs bounded time and memory.
+
+/// Largest QR text accepted (alphanumeric capacity of a version-40-L QR code).
+pub const MAX_QR_TEXT: usize = 4_296;
+/// Largest raw token (SD-JWT, JWT) accepted from any source.
+pub const MAX_TOKEN: usize = 64 * 1024;
+/// Largest inflated envelope body.
+pub const MAX_ENVELOPE_INFLATED: usize = 64 * 1024;
+/// Largest JSON document (header, payload, disclosure) parsed.
+pub const MAX_JSON: usize = 64 * 1024;
+/// Deepest JSON nesting accepted.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// Most disclosures in one SD-JWT.
+pub const MAX_DISCLOSURES: usize = 256;
+/// Deepest recursion of disclosures within disclosures.
+pub const MAX_SD_DEPTH: usize = 16;
+/// Longest `kid` accepted.
+pub const MAX_KID: usize = 256;
+/// Largest inflated status list (bytes).
+pub const MAX_STATUS_LIST_INFLATED: usize = 16 * 1024 * 1024;
+/// Largest trust list document.
+pub const MAX_TRUST_LIST: usize = 1024 * 1024;
+/// Allowed clock skew, seconds, for `exp`, `nbf`, `iat` and KB-JWT `iat`.
+pub const CLOCK_SKEW_SECS: i64 = 300;
+/// How old a KB-JWT may be, seconds.
+pub const KB_MAX_AGE_SECS: i64 = 300;

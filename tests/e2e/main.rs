@@ -1,0 +1,1 @@
+//! End-to-end tests: the `vpass` binary driven as a user would.

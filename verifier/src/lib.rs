@@ -1,0 +1,1 @@
+//! vpass offline verifier (in progress).
