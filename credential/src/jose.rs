@@ -185,6 +185,55 @@ pub fn sign_json(signer: &dyn Signer, typ: Option<&str>, payload: &Value) -> Str
     sign(signer, typ, payload.to_string().as_bytes())
 }
 
+/// The registered time claims of a JWT payload, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeClaims {
+    /// `iat`.
+    pub iat: Option<i64>,
+    /// `nbf`.
+    pub nbf: Option<i64>,
+    /// `exp`.
+    pub exp: Option<i64>,
+}
+
+/// Largest NumericDate accepted: 9999-12-31T23:59:59Z.
+const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
+
+/// Read a NumericDate claim (RFC 7519 §2): a non-negative integer no later than year 9999.
+/// Strings, fractions, negatives and huge numbers give `INVALID_CLAIM`.
+pub fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if (0..=MAX_NUMERIC_DATE).contains(&v) => Ok(Some(v)),
+            _ => Err(Error::field(Code::InvalidClaim, name)),
+        },
+        Some(_) => Err(Error::field(Code::InvalidClaim, name)),
+    }
+}
+
+/// Check `exp`, `nbf` and `iat` against `now` with `skew` seconds of leeway
+/// (RFC 7519 §4.1.4–4.1.6): `EXPIRED` when `now > exp + skew`, `NOT_YET_VALID` when
+/// `now < nbf - skew` or `now < iat - skew`.
+pub fn check_time_claims(claims: &Map<String, Value>, now: i64, skew: i64) -> Result<TimeClaims> {
+    let t = TimeClaims {
+        iat: numeric_date(claims, "iat")?,
+        nbf: numeric_date(claims, "nbf")?,
+        exp: numeric_date(claims, "exp")?,
+    };
+    if let Some(exp) = t.exp {
+        if now > exp.saturating_add(skew) {
+            return Err(Error::time(Code::Expired, now, exp));
+        }
+    }
+    for bound in [t.nbf, t.iat].into_iter().flatten() {
+        if now < bound.saturating_sub(skew) {
+            return Err(Error::time(Code::NotYetValid, now, bound));
+        }
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,13 +16,16 @@
 //! constructors that return typed values, and every ceiling lives in [`limits`].
 //!
 //! ```
-//! use vpass_credential::{keys::SigningKey, sdjwt, time::UnixTime};
+//! use vpass_credential::keys::{Signer, SigningKey};
+//! use vpass_credential::{sdjwt, time::UnixTime};
 //! let office = SigningKey::from_seed(&[7; 32]);
-//! let claims = serde_json::json!({"iss": "did:web:office.example", "vct": "VolunteerHoursCredential",
-//!     "iat": 1_780_000_000, "exp": 1_900_000_000, "hours": 48, "iin": "950101400123"});
-//! let issued = sdjwt::issue(&office, claims, &["iin"], None, &mut sdjwt::OsSalts).unwrap();
-//! let shown = sdjwt::present(&issued, &[], None).unwrap();
-//! let verified = sdjwt::verify(&shown, &office.public(), &sdjwt::VerifyOptions::at(UnixTime(1_800_000_000))).unwrap();
+//! let claims = serde_json::json!({"iss": "did:web:office.example", "iat": 1_780_000_000,
+//!     "exp": 1_900_000_000, "hours": 48, "iin": "950101400123"});
+//! let sd = [sdjwt::parse_path(&claims, "iin")];
+//! let issued = sdjwt::issue(&office, claims, &sd, &mut sdjwt::OsSalts).unwrap();
+//! let shown = sdjwt::present_names(&issued, &[], None).unwrap();
+//! let at = sdjwt::VerifyOptions::at(UnixTime(1_800_000_000));
+//! let verified = sdjwt::verify(&shown, &office.public(), &at).unwrap();
 //! assert_eq!(verified.claims["hours"], 48);
 //! assert!(verified.claims.get("iin").is_none());
 //! ```
