@@ -61,7 +61,12 @@ pub fn verify(token: &str, key: &PublicKey, now: UnixTime, skew: i64) -> Result<
         Some(other) => return Err(Error::value(Code::WrongTyp, "typ", other)),
     };
     let times = jose::check_time_claims(&claims, now.0, skew)?;
-    Ok(Verified { header: jws.header, claims, times, legacy_vc11 })
+    Ok(Verified {
+        header: jws.header,
+        claims,
+        times,
+        legacy_vc11,
+    })
 }
 
 #[cfg(test)]
@@ -73,25 +78,50 @@ mod tests {
     #[test]
     fn issue_and_verify_both_shapes() {
         let k = SigningKey::from_seed(&[9; 32]);
-        let t = issue(&k, &json!({"iss": "did:web:o", "exp": 2000, "type": ["VerifiableCredential"]}))
-            .unwrap();
+        let t = issue(
+            &k,
+            &json!({"iss": "did:web:o", "exp": 2000, "type": ["VerifiableCredential"]}),
+        )
+        .unwrap();
         let v = verify(&t, &k.public(), UnixTime(1000), 300).unwrap();
         assert!(!v.legacy_vc11);
         let legacy = jose::sign_json(&k, Some("JWT"), &json!({"iss": "x", "vc": {"type": []}}));
-        assert!(verify(&legacy, &k.public(), UnixTime(1000), 300).unwrap().legacy_vc11);
+        assert!(
+            verify(&legacy, &k.public(), UnixTime(1000), 300)
+                .unwrap()
+                .legacy_vc11
+        );
     }
 
     #[test]
     fn reject_vc_claim_under_vc_jwt_and_wrong_typ() {
         let k = SigningKey::from_seed(&[9; 32]);
         let bad = jose::sign_json(&k, Some(TYP), &json!({"vc": {}}));
-        assert_eq!(verify(&bad, &k.public(), UnixTime(0), 0).unwrap_err().code(), Code::MalformedCredential);
+        assert_eq!(
+            verify(&bad, &k.public(), UnixTime(0), 0)
+                .unwrap_err()
+                .code(),
+            Code::MalformedCredential
+        );
         let kb = jose::sign_json(&k, Some("kb+jwt"), &json!({"vc": {}}));
-        assert_eq!(verify(&kb, &k.public(), UnixTime(0), 0).unwrap_err().code(), Code::WrongTyp);
+        assert_eq!(
+            verify(&kb, &k.public(), UnixTime(0), 0).unwrap_err().code(),
+            Code::WrongTyp
+        );
         let plain = jose::sign_json(&k, None, &json!({"iss": "x"}));
-        assert_eq!(verify(&plain, &k.public(), UnixTime(0), 0).unwrap_err().code(), Code::WrongTyp);
+        assert_eq!(
+            verify(&plain, &k.public(), UnixTime(0), 0)
+                .unwrap_err()
+                .code(),
+            Code::WrongTyp
+        );
         let expired = issue(&k, &json!({"exp": 100})).unwrap();
-        assert_eq!(verify(&expired, &k.public(), UnixTime(401), 300).unwrap_err().code(), Code::Expired);
+        assert_eq!(
+            verify(&expired, &k.public(), UnixTime(401), 300)
+                .unwrap_err()
+                .code(),
+            Code::Expired
+        );
         assert!(verify(&expired, &k.public(), UnixTime(400), 300).is_ok());
     }
 }

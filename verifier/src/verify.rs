@@ -1,0 +1,261 @@
+//! The verification pipeline: input → exact token → signature → disclosures → validity →
+//! key binding → issuer authority → revocation → verdict.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+use vpass_credential::keys::PublicKey;
+use vpass_credential::limits::{CLOCK_SKEW_SECS, MAX_QR_TEXT, MAX_TOKEN};
+use vpass_credential::sdjwt::{KbPolicy, PathSeg, SdJwt, VerifyOptions};
+use vpass_credential::time::UnixTime;
+use vpass_credential::{envelope, jose, vcjwt, Code, Error};
+
+use crate::store::TrustStore;
+use crate::verdict::{Finding, Format, Verdict};
+
+/// What the verifier requires, beyond the always-on checks.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The verification time (injected: `vpass verify --at`, or the system clock).
+    pub now: UnixTime,
+    /// Refuse presentations without key binding.
+    pub require_key_binding: bool,
+    /// The audience this verifier expects in the KB-JWT.
+    pub aud: Option<String>,
+    /// The nonce this verifier issued for the KB-JWT.
+    pub nonce: Option<String>,
+    /// Accept only this credential type (e.g. `VolunteerHoursCredential`).
+    pub expected_type: Option<String>,
+    /// Clock-skew allowance, seconds.
+    pub skew: i64,
+}
+
+impl Policy {
+    /// The default policy at time `now`: key binding checked when present, any vpass type.
+    pub fn at(now: UnixTime) -> Policy {
+        Policy {
+            now,
+            require_key_binding: false,
+            aud: None,
+            nonce: None,
+            expected_type: None,
+            skew: CLOCK_SKEW_SECS,
+        }
+    }
+}
+
+/// English message for a code (the `i18n` module has kk/ru/en).
+pub(crate) fn message_en(code: Code) -> &'static str {
+    code.as_str()
+}
+
+fn warning(code: &'static str, message: &str) -> Finding {
+    Finding {
+        code,
+        category: "warning",
+        message: message.to_owned(),
+        detail: None,
+        code_value: None,
+    }
+}
+
+/// Verify QR text, a raw SD-JWT or a JWT against `store` under `policy`. Never panics; every
+/// problem becomes a finding in the verdict.
+pub fn verify(input: &str, store: &TrustStore, policy: &Policy) -> Verdict {
+    let verdict = Verdict::empty();
+    let input = input.trim();
+    if input.len() > MAX_TOKEN.max(MAX_QR_TEXT) {
+        return verdict.reject(&Error::limit(
+            Code::PayloadTooLarge,
+            "input",
+            MAX_TOKEN,
+            input.len(),
+        ));
+    }
+    // Every JWS starts with `eyJ` (base64url of `{"`); anything else is QR envelope text.
+    let token: Cow<'_, str> = if input.starts_with("eyJ") {
+        Cow::Borrowed(input)
+    } else {
+        match envelope::decode(input) {
+            Ok(t) => Cow::Owned(t),
+            Err(e) => return verdict.reject(&e),
+        }
+    };
+    if token.contains('~') {
+        verify_sd_jwt(&token, store, policy, verdict)
+    } else {
+        verify_jwt(&token, store, policy, verdict)
+    }
+}
+
+/// Pick the trusted key that verifies the issuer signature.
+fn find_key(jws: &jose::UnverifiedJws<'_>, store: &TrustStore) -> Result<PublicKey, Error> {
+    let candidates: Vec<&PublicKey> = store
+        .keys()
+        .iter()
+        .filter(|k| k.alg() == jws.header.alg)
+        .collect();
+    // A did:key `kid` names its key directly.
+    if let Some(kid) = jws
+        .header
+        .kid
+        .as_deref()
+        .filter(|k| k.starts_with("did:key:"))
+    {
+        if let Ok(named) = PublicKey::from_did_key(kid) {
+            if candidates.contains(&&named) {
+                return Ok(named);
+            }
+        }
+    }
+    let mut last = Error::new(Code::UntrustedKey);
+    for key in candidates {
+        match jws.clone().verify(key) {
+            Ok(_) => return Ok(key.clone()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn verify_sd_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) -> Verdict {
+    v.format = Format::SdJwt;
+    let sd = match SdJwt::parse(token) {
+        Ok(sd) => sd,
+        Err(e) => return v.reject(&e),
+    };
+    let key = match find_key(&sd.jws, store) {
+        Ok(k) => k,
+        Err(e) => return v.reject(&e),
+    };
+    let mut opts = VerifyOptions::at(policy.now);
+    opts.skew = policy.skew;
+    opts.kb = KbPolicy {
+        required: policy.require_key_binding,
+        aud: policy.aud.clone(),
+        nonce: policy.nonce.clone(),
+    };
+    let checked = match sd.verify(&key, &opts) {
+        Ok(c) => c,
+        Err(e) => return v.reject(&e),
+    };
+    v.disclosed = checked.disclosed_paths.iter().map(|p| dotted(p)).collect();
+    v.holder_bound = checked.key_binding.is_some();
+    if v.holder_bound {
+        if policy.aud.is_none() {
+            v.warnings.push(warning(
+                "AUD_NOT_CHECKED",
+                "The presentation's audience was not checked.",
+            ));
+        }
+        if policy.nonce.is_none() {
+            v.warnings.push(warning(
+                "NONCE_NOT_CHECKED",
+                "The presentation's nonce was not checked.",
+            ));
+        }
+    } else if checked.holder_key.is_some() {
+        v.warnings.push(warning(
+            "NOT_HOLDER_BOUND",
+            "Shown without proof of possession: anyone with a copy of this code could show it.",
+        ));
+    }
+    finish(v, &checked.claims, checked.times, store, policy)
+}
+
+fn verify_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) -> Verdict {
+    v.format = Format::VcJwt;
+    let jws = match jose::parse(token) {
+        Ok(j) => j,
+        Err(e) => return v.reject(&e),
+    };
+    let key = match find_key(&jws, store) {
+        Ok(k) => k,
+        Err(e) => return v.reject(&e),
+    };
+    if policy.require_key_binding {
+        return v.reject(&Error::new(Code::KbRequired));
+    }
+    let checked = match vcjwt::verify(token, &key, policy.now, policy.skew) {
+        Ok(c) => c,
+        Err(e) => return v.reject(&e),
+    };
+    if checked.legacy_vc11 {
+        v.format = Format::Vc11Jwt;
+    }
+    finish(v, &checked.claims, checked.times, store, policy)
+}
+
+/// Checks common to both formats, after the signature and validity window passed.
+fn finish(
+    mut v: Verdict,
+    claims: &Map<String, Value>,
+    times: jose::TimeClaims,
+    _store: &TrustStore,
+    policy: &Policy,
+) -> Verdict {
+    let view = vcdm_view(claims);
+    v.issuer = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
+    v.types = view
+        .get("type")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if v.types.is_empty() {
+        if let Some(vct) = claims.get("vct").and_then(Value::as_str) {
+            v.types.push(vct.to_owned());
+        }
+    }
+    v.valid_from = times.nbf.map(|t| UnixTime(t).to_rfc3339());
+    v.valid_until = times.exp.map(|t| UnixTime(t).to_rfc3339());
+    v.claims = view;
+    if let Some(want) = &policy.expected_type {
+        if !v.types.iter().any(|t| t == want) {
+            return v.reject(&Error::value(Code::WrongCredentialType, "type", want));
+        }
+    }
+    v.warnings.push(warning(
+        "ISSUER_AUTHORITY_NOT_CHECKED",
+        "The issuer key was given directly, so the issuer's authority for this type was not checked.",
+    ));
+    if claims.get("credentialStatus").is_some() || v.claims.get("credentialStatus").is_some() {
+        v.warnings.push(warning(
+            "STATUS_NOT_CHECKED",
+            "No status list is cached, so revocation was not checked.",
+        ));
+    }
+    v.valid = v.errors.is_empty();
+    v
+}
+
+/// The credential as a VCDM 2.0 view: JWT claims folded back into VCDM members.
+fn vcdm_view(claims: &Map<String, Value>) -> Value {
+    if let Some(Value::Object(vc)) = claims.get("vc") {
+        return Value::Object(vc.clone());
+    }
+    let mut out = Map::new();
+    for (k, v) in claims {
+        if !matches!(
+            k.as_str(),
+            "iss" | "iat" | "nbf" | "exp" | "vct" | "cnf" | "status"
+        ) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn dotted(path: &[PathSeg]) -> String {
+    path.iter()
+        .map(|s| match s {
+            PathSeg::Key(k) => k.clone(),
+            PathSeg::Index(i) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
