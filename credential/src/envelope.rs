@@ -4,3 +4,7 @@ use crate::error::{Code, Error, Result};
 pub fn decode(_text: &str) -> Result<String> {
     Err(Error::new(Code::UnsupportedVersion))
 }
+/// Encode a token.
+pub fn encode(_token: &str) -> Result<String> {
+    Err(Error::new(Code::UnsupportedVersion))
+}

@@ -1,0 +1,106 @@
+//! `vpass verify`: the offline verdict.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use vpass_credential::limits::MAX_TOKEN;
+use vpass_verifier::{Policy, TrustStore, Verdict};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A folder with a synced trust list and cached status lists.
+    #[arg(long)]
+    trust_store: Option<PathBuf>,
+    /// A trusted issuer key: a did:key or a public JWK file. May be repeated.
+    #[arg(long)]
+    issuer_key: Vec<String>,
+    /// Verify as of this time (RFC 3339) instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The QR text, SD-JWT or JWT to check.
+    #[arg(long, conflicts_with_all = ["image", "stdin"])]
+    text: Option<String>,
+    /// A photo or scan holding the QR code.
+    #[arg(long, conflicts_with = "stdin")]
+    image: Option<PathBuf>,
+    /// Read the QR text or token from standard input.
+    #[arg(value_name = "-", value_parser = clap::builder::PossibleValuesParser::new(["-"]))]
+    stdin: Option<String>,
+    /// The audience expected in the key-binding JWT (this organisation's identifier).
+    #[arg(long)]
+    aud: Option<String>,
+    /// The nonce this verifier gave the volunteer.
+    #[arg(long)]
+    nonce: Option<String>,
+    /// Refuse presentations without key binding.
+    #[arg(long)]
+    require_holder_binding: bool,
+    /// Accept only this credential type (e.g. VolunteerHoursCredential).
+    #[arg(long = "type")]
+    expected_type: Option<String>,
+    /// Language of the verdict: kk, ru or en (default from VPASS_LANG / LANG).
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let input = match (&args.text, &args.image, &args.stdin) {
+        (Some(t), None, None) => t.clone(),
+        (None, None, Some(_)) => crate::read_input(std::path::Path::new("-"), MAX_TOKEN)?,
+        (None, Some(_), None) => {
+            bail!("reading QR codes from images is not available yet; use --text or -")
+        }
+        _ => bail!("give the credential with --text TEXT, --image FILE or - (standard input)"),
+    };
+    let mut store = TrustStore::default();
+    for k in &args.issuer_key {
+        store.add_key(TrustStore::parse_key_arg(k).with_context(|| format!("--issuer-key {k}"))?);
+    }
+    if let Some(dir) = &args.trust_store {
+        bail!(
+            "--trust-store {}: trust lists are not available yet",
+            dir.display()
+        );
+    }
+    if store.is_empty() {
+        bail!("nothing is trusted: give --issuer-key KEY or --trust-store DIR");
+    }
+    let mut policy = Policy::at(crate::now_or(args.at.as_deref())?);
+    policy.aud = args.aud.clone();
+    policy.nonce = args.nonce.clone();
+    policy.require_key_binding = args.require_holder_binding;
+    policy.expected_type = args.expected_type.clone();
+    let verdict = vpass_verifier::verify(&input, &store, &policy);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        print_human(&verdict);
+    }
+    Ok(if verdict.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_human(v: &Verdict) {
+    if v.valid {
+        println!("VALID");
+    } else {
+        println!("NOT VALID");
+    }
+    for e in &v.errors {
+        println!("  ✗ {} [{}]", e.message, e.code);
+    }
+    if let Some(iss) = &v.issuer {
+        println!("  issuer: {iss}");
+    }
+    for w in &v.warnings {
+        println!("  ! {} [{}]", w.message, w.code);
+    }
+}
