@@ -1,0 +1,78 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `vpass` binary of this build (built once if `cargo test` did not build it).
+pub fn vpass_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/e2e-<hash> → target/<profile>/vpass
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+        let bin = profile_dir.join(format!("vpass{}", std::env::consts::EXE_SUFFIX));
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "vpass-cli", "--bin", "vpass"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build.current_dir(repo_root()).status().expect("running cargo build");
+        assert!(status.success(), "cargo build -p vpass-cli failed");
+        bin
+    })
+}
+
+/// Run `vpass` with `args` (and optional stdin) in `dir`.
+pub fn vpass(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(vpass_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("VPASS_LANG", "en")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning vpass");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("writing stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("waiting for vpass")
+}
+
+/// stdout as a trimmed string.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// A fresh temporary directory (removed on drop).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Make one named after the test.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("vpass-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The standard hours credential fixture.
+pub fn standard_hours_path() -> PathBuf {
+    repo_root().join("testdata/fixtures/standard-hours.json")
+}
