@@ -1,1 +1,3 @@
 //! vpass offline verifier (in progress).
+
+pub mod i18n;
