@@ -19,6 +19,7 @@
 //! assert!(verdict.valid, "{:?}", verdict.errors);
 //! ```
 
+pub mod i18n;
 mod store;
 mod verdict;
 mod verify;

@@ -46,7 +46,7 @@ impl Policy {
 
 /// English message for a code (the `i18n` module has kk/ru/en).
 pub(crate) fn message_en(code: Code) -> &'static str {
-    code.as_str()
+    crate::i18n::code_message(code, crate::i18n::Lang::En)
 }
 
 fn warning(code: &'static str, message: &str) -> Finding {
