@@ -145,8 +145,8 @@ impl PublicKey {
             }
             PublicKey::P256(vk) => {
                 let p = vk.to_encoded_point(false);
-                let x = p.x().map(|x| b64::encode(x)).unwrap_or_default();
-                let y = p.y().map(|y| b64::encode(y)).unwrap_or_default();
+                let x = p.x().map(b64::encode).unwrap_or_default();
+                let y = p.y().map(b64::encode).unwrap_or_default();
                 json!({"crv": "P-256", "kty": "EC", "x": x, "y": y})
             }
         }

@@ -448,10 +448,13 @@ impl<'a> DisclosureTable<'a> {
         if !self.seen_digests.insert(digest.to_owned()) {
             return Err(Error::field(Code::SdDuplicateDigest, "_sd"));
         }
-        Ok(self.by_digest.get_mut(digest).map(|d| {
-            d.used = true;
-            d
-        }))
+        match self.by_digest.get_mut(digest) {
+            Some(d) => {
+                d.used = true;
+                Ok(Some(d))
+            }
+            None => Ok(None),
+        }
     }
 
     fn unreferenced(&self) -> Option<&'a str> {

@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The `vpass` binary of this build (built once if `cargo test` did not build it).
@@ -15,7 +18,10 @@ pub fn vpass_bin() -> &'static Path {
     BIN.get_or_init(|| {
         // target/<profile>/deps/e2e-<hash> → target/<profile>/vpass
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target profile dir");
         let bin = profile_dir.join(format!("vpass{}", std::env::consts::EXE_SUFFIX));
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let mut build = Command::new(env!("CARGO"));
@@ -23,7 +29,10 @@ pub fn vpass_bin() -> &'static Path {
         if release {
             build.arg("--release");
         }
-        let status = build.current_dir(repo_root()).status().expect("running cargo build");
+        let status = build
+            .current_dir(repo_root())
+            .status()
+            .expect("running cargo build");
         assert!(status.success(), "cargo build -p vpass-cli failed");
         bin
     })
@@ -42,7 +51,12 @@ pub fn vpass(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("spawning vpass");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("writing stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("writing stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("waiting for vpass")
