@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use vpass_credential::limits::MAX_TOKEN;
-use vpass_verifier::{Policy, TrustStore, Verdict};
+use vpass_verifier::i18n::Lang;
+use vpass_verifier::{Policy, TrustStore};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -75,32 +76,19 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     policy.nonce = args.nonce.clone();
     policy.require_key_binding = args.require_holder_binding;
     policy.expected_type = args.expected_type.clone();
-    let verdict = vpass_verifier::verify(&input, &store, &policy);
+    let lang = match &args.lang {
+        Some(l) => Lang::parse(l).with_context(|| format!("--lang {l}: use kk, ru or en"))?,
+        None => Lang::from_env(),
+    };
+    let verdict = vpass_verifier::verify(&input, &store, &policy).localized(lang);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
-        print_human(&verdict);
+        print!("{}", verdict.render_text(lang));
     }
     Ok(if verdict.valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-fn print_human(v: &Verdict) {
-    if v.valid {
-        println!("VALID");
-    } else {
-        println!("NOT VALID");
-    }
-    for e in &v.errors {
-        println!("  ✗ {} [{}]", e.message, e.code);
-    }
-    if let Some(iss) = &v.issuer {
-        println!("  issuer: {iss}");
-    }
-    for w in &v.warnings {
-        println!("  ! {} [{}]", w.message, w.code);
-    }
 }

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod i18n;
+mod report;
 mod store;
 mod verdict;
 mod verify;
