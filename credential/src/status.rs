@@ -254,7 +254,8 @@ impl StatusList {
         out
     }
 
-    /// Decode an `encodedList` of 1-bit entries (§3.4). See [`StatusList::decode_with_status_size`].
+    /// Decode an `encodedList` of 1-bit entries (§3.4); errors as in
+    /// [`StatusList::decode_with_status_size`].
     pub fn decode(encoded: &str) -> Result<StatusList> {
         StatusList::decode_with_status_size(encoded, 1)
     }
@@ -277,7 +278,8 @@ impl StatusList {
                 encoded.len(),
             ));
         }
-        let malformed = |reason| Error::field_reason(Code::MalformedValueError, "encodedList", reason);
+        let malformed =
+            |reason| Error::field_reason(Code::MalformedValueError, "encodedList", reason);
         let text = encoded
             .strip_prefix('u')
             .ok_or(malformed("no multibase 'u' prefix"))?;
@@ -393,11 +395,9 @@ impl VerifiedStatusList {
     /// the same publication fetched again and is accepted.
     pub fn check_rollback(&self, newest_seen: Option<UnixTime>) -> Result<()> {
         match newest_seen {
-            Some(seen) if self.valid_from < seen => Err(Error::time(
-                Code::StatusRollback,
-                self.valid_from.0,
-                seen.0,
-            )),
+            Some(seen) if self.valid_from < seen => {
+                Err(Error::time(Code::StatusRollback, self.valid_from.0, seen.0))
+            }
             _ => Ok(()),
         }
     }

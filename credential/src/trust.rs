@@ -55,7 +55,43 @@
 //! `active`; `retired` at T (orderly end: credentials with `iat` < T stay valid); and
 //! `compromised` (everything under the key is refused, whatever its `iat`). See
 //! [`VerifiedTrustList::find_key`].
-
+//!
+//! # Example
+//! ```
+//! use vpass_credential::keys::{Signer, SigningKey};
+//! use vpass_credential::time::UnixTime;
+//! use vpass_credential::trust::*;
+//! let root = SigningKey::from_seed(&[1; 32]);
+//! let office_key = SigningKey::from_seed(&[2; 32]).with_kid("did:web:vpass.kz#2026");
+//! let list = TrustList {
+//!     sequence: 1,
+//!     issued_at: UnixTime(1_780_000_000),
+//!     next_update: UnixTime(1_780_604_800),
+//!     root: root.public().did_key(),
+//!     next_root: None,
+//!     offices: vec![Office {
+//!         id: "did:web:vpass.kz".into(),
+//!         names: Names { kk: "Ұлттық".into(), ru: "Национальный".into(), en: "National".into() },
+//!         region: None,
+//!         credential_types: vec!["VolunteerHoursCredential".into()],
+//!         keys: vec![OfficeKey {
+//!             kid: "did:web:vpass.kz#2026".into(),
+//!             jwk: office_key.public().to_jwk(),
+//!             valid_from: UnixTime(1_767_225_600),
+//!             valid_until: None,
+//!             state: KeyState::Active,
+//!         }],
+//!         status_lists: vec!["https://vpass.kz/status/1".into()],
+//!     }],
+//! };
+//! let token = sign_trust_list(&root, &list);
+//! let now = UnixTime(1_780_000_100);
+//! let trusted = verify_trust_list(&token, &root.public(), now, None).unwrap();
+//! let kid = Some("did:web:vpass.kz#2026");
+//! let (office, key) = trusted.find_key(kid, "did:web:vpass.kz", now).unwrap();
+//! assert!(office.may_issue("VolunteerHoursCredential"));
+//! assert_eq!(key, office_key.public());
+//! ```
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -195,24 +231,72 @@ pub struct OfficeKey {
 }
 
 /// The state of an office key (attack H4: retired and compromised are distinct).
+///
+/// In JSON: `{"kind": "active"}`, `{"kind": "retired", "at": "<RFC 3339>"}` or
+/// `{"kind": "compromised", "at": "<RFC 3339>"}`; `at` is required exactly when the kind has it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(try_from = "KeyStateRepr", into = "KeyStateRepr")]
 pub enum KeyState {
     /// In use.
     Active,
     /// Taken out of use at `at`: credentials issued before `at` stay valid.
     Retired {
         /// When it was retired.
-        #[serde(with = "rfc3339")]
         at: UnixTime,
     },
     /// Known or suspected to be in other hands since `at` (informational): every credential
     /// under it is refused.
     Compromised {
         /// When the compromise happened or was detected.
-        #[serde(with = "rfc3339")]
         at: UnixTime,
     },
+}
+
+/// The wire form of [`KeyState`]: serde's internally tagged unit variants would silently
+/// ignore extra members (`{"kind": "active", "at": …}`); this form refuses them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyStateRepr {
+    kind: KeyKind,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    at: Option<UnixTime>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum KeyKind {
+    Active,
+    Retired,
+    Compromised,
+}
+
+impl TryFrom<KeyStateRepr> for KeyState {
+    type Error = &'static str;
+
+    fn try_from(repr: KeyStateRepr) -> std::result::Result<KeyState, &'static str> {
+        match (repr.kind, repr.at) {
+            (KeyKind::Active, None) => Ok(KeyState::Active),
+            (KeyKind::Retired, Some(at)) => Ok(KeyState::Retired { at }),
+            (KeyKind::Compromised, Some(at)) => Ok(KeyState::Compromised { at }),
+            (KeyKind::Active, Some(_)) => Err("an active key has no `at`"),
+            (_, None) => Err("missing field `at`"),
+        }
+    }
+}
+
+impl From<KeyState> for KeyStateRepr {
+    fn from(state: KeyState) -> KeyStateRepr {
+        let (kind, at) = match state {
+            KeyState::Active => (KeyKind::Active, None),
+            KeyState::Retired { at } => (KeyKind::Retired, Some(at)),
+            KeyState::Compromised { at } => (KeyKind::Compromised, Some(at)),
+        };
+        KeyStateRepr { kind, at }
+    }
 }
 
 impl OfficeKey {
@@ -301,11 +385,7 @@ pub fn verify_trust_list(
     last_sequence: Option<u64>,
 ) -> Result<VerifiedTrustList> {
     if !matches!(pinned_root, PublicKey::Ed25519(_)) {
-        return Err(Error::field_reason(
-            Code::KeyInvalid,
-            "root",
-            "not Ed25519",
-        ));
+        return Err(Error::field_reason(Code::KeyInvalid, "root", "not Ed25519"));
     }
     if token.len() > MAX_TRUST_LIST {
         return Err(Error::limit(
@@ -429,7 +509,10 @@ fn check_office_key(office: &Office, key: &OfficeKey) -> Result<PublicKey> {
         .strip_prefix(office.id.as_str())
         .and_then(|rest| rest.strip_prefix('#'));
     if name.is_none_or(str::is_empty) {
-        return Err(invalid(key.kid.clone(), "kid is not \"<office did>#<name>\""));
+        return Err(invalid(
+            key.kid.clone(),
+            "kid is not \"<office did>#<name>\"",
+        ));
     }
     if key.valid_until.is_some_and(|until| until <= key.valid_from) {
         return Err(invalid(key.kid.clone(), "validUntil not after validFrom"));

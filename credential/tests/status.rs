@@ -1,6 +1,8 @@
 //! W3C Bitstring Status List v1.0: the public vectors in full, every rejection, the status
 //! list credential, and a round-trip property.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
 use std::io::Write;
 
 use flate2::write::{GzEncoder, ZlibEncoder};
@@ -46,7 +48,10 @@ fn w3c_spec_encoded_list_decodes_to_all_zeros() {
     let v = vectors();
     let facts = &v["spec_facts"];
     let list = StatusList::decode(facts["spec_example_encodedList"].as_str().unwrap()).unwrap();
-    assert_eq!(list.len(), facts["minimum_entries"].as_u64().unwrap() as usize);
+    assert_eq!(
+        list.len(),
+        facts["minimum_entries"].as_u64().unwrap() as usize
+    );
     assert_eq!(
         list.as_bytes().len(),
         facts["minimum_uncompressed_bytes"].as_u64().unwrap() as usize
@@ -72,7 +77,10 @@ fn w3c_spec_examples_encoded_lists_decode() {
             lists += 1;
         }
         let status = &value["credentialStatus"];
-        let entries = status.as_array().cloned().unwrap_or_else(|| vec![status.clone()]);
+        let entries = status
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![status.clone()]);
         for entry in entries.iter().filter(|e| e.is_object()) {
             let index = entry["statusListIndex"].as_str().unwrap();
             assert_eq!(parse_status_index(index).unwrap().to_string(), index);
@@ -100,7 +108,10 @@ fn w3c_derived_valid_lists_answer_every_query() {
             "{id}"
         );
         // Reading a 1-bit decode at the stated size must give the same list.
-        let resized = StatusList::decode(encoded).unwrap().into_status_size(size).unwrap();
+        let resized = StatusList::decode(encoded)
+            .unwrap()
+            .into_status_size(size)
+            .unwrap();
         assert_eq!(resized, list);
 
         for q in case["queries"].as_array().unwrap() {
@@ -108,12 +119,20 @@ fn w3c_derived_valid_lists_answer_every_query() {
             match (q.get("expected_status"), q.get("expected")) {
                 (Some(status), None) => {
                     let status = status.as_u64().unwrap();
-                    assert_eq!(u64::from(list.status(index).unwrap()), status, "{id}@{index}");
+                    assert_eq!(
+                        u64::from(list.status(index).unwrap()),
+                        status,
+                        "{id}@{index}"
+                    );
                     assert_eq!(list.get(index).unwrap(), status != 0, "{id}@{index}");
                 }
                 (None, Some(expected)) => {
                     let err = list.status(index).unwrap_err();
-                    assert_eq!(err.code(), code_of(expected.as_str().unwrap()), "{id}@{index}");
+                    assert_eq!(
+                        err.code(),
+                        code_of(expected.as_str().unwrap()),
+                        "{id}@{index}"
+                    );
                     assert_eq!(list.get(index).unwrap_err().code(), err.code());
                 }
                 _ => panic!("query without expectation in {id}"),
@@ -201,7 +220,10 @@ fn reject_gzip_bomb_at_the_cap() {
         }
     );
     // Exactly at the cap is still a list.
-    let at_cap = multibase(&gzip(&vec![0u8; MAX_STATUS_LIST_INFLATED], Compression::fast()));
+    let at_cap = multibase(&gzip(
+        &vec![0u8; MAX_STATUS_LIST_INFLATED],
+        Compression::fast(),
+    ));
     assert_eq!(
         StatusList::decode(&at_cap).unwrap().len(),
         MAX_STATUS_LIST_INFLATED * 8
@@ -301,7 +323,9 @@ fn reject_list_shorter_than_minimum() {
     // 16 KiB holds 131,072 1-bit entries but only 65,536 2-bit ones (§3.2 step 9).
     let min = StatusList::new(MIN_ENTRIES).unwrap().encode();
     assert_eq!(
-        StatusList::decode_with_status_size(&min, 2).unwrap_err().code(),
+        StatusList::decode_with_status_size(&min, 2)
+            .unwrap_err()
+            .code(),
         Code::StatusListLengthError
     );
 }
@@ -325,7 +349,9 @@ fn reject_index_out_of_range() {
 fn reject_bad_status_size() {
     for size in [0u8, 9, 255] {
         assert_eq!(
-            StatusList::with_status_size(MIN_ENTRIES, size).unwrap_err().code(),
+            StatusList::with_status_size(MIN_ENTRIES, size)
+                .unwrap_err()
+                .code(),
             Code::MalformedValueError
         );
     }
@@ -338,8 +364,21 @@ fn reject_bad_status_size() {
 #[test]
 fn reject_malformed_status_index() {
     for bad in [
-        "", "-1", "+1", "01", "00", " 1", "1 ", "1.0", "1e3", "0x10", "١", "１", "18446744073709551616",
-        "99999999999999999999", "123456789012345678901",
+        "",
+        "-1",
+        "+1",
+        "01",
+        "00",
+        " 1",
+        "1 ",
+        "1.0",
+        "1e3",
+        "0x10",
+        "١",
+        "１",
+        "18446744073709551616",
+        "99999999999999999999",
+        "123456789012345678901",
     ] {
         assert_eq!(
             parse_status_index(bad).unwrap_err().code(),
@@ -349,7 +388,10 @@ fn reject_malformed_status_index() {
     }
     assert_eq!(parse_status_index("0").unwrap(), 0);
     assert_eq!(parse_status_index("94567").unwrap(), 94_567);
-    assert_eq!(parse_status_index("18446744073709551615").unwrap(), u64::MAX);
+    assert_eq!(
+        parse_status_index("18446744073709551615").unwrap(),
+        u64::MAX
+    );
 }
 
 // ---- the status list credential -------------------------------------------------------------
@@ -370,13 +412,24 @@ fn revoked_list() -> StatusList {
 }
 
 fn signed(purpose: &str) -> String {
-    sign_status_list(&office_key(), ISSUER, URL, purpose, &revoked_list(), FROM, UNTIL)
+    sign_status_list(
+        &office_key(),
+        ISSUER,
+        URL,
+        purpose,
+        &revoked_list(),
+        FROM,
+        UNTIL,
+    )
 }
 
 /// Re-sign a status list credential after editing its payload.
 fn resigned(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
     let token = signed("revocation");
-    let jws = jose::parse(&token).unwrap().verify(&office_key().public()).unwrap();
+    let jws = jose::parse(&token)
+        .unwrap()
+        .verify(&office_key().public())
+        .unwrap();
     let mut payload = jws.payload_object().unwrap();
     edit(&mut payload);
     jose::sign_json(&office_key(), Some("vc+jwt"), &Value::Object(payload))
@@ -398,23 +451,43 @@ fn status_list_credential_round_trip() {
     assert_eq!(v.list, revoked_list());
     assert!(v.list.get(94_567).unwrap());
 
-    let jws = jose::parse(&token).unwrap().verify(&office_key().public()).unwrap();
+    let jws = jose::parse(&token)
+        .unwrap()
+        .verify(&office_key().public())
+        .unwrap();
     assert_eq!(jws.header.typ.as_deref(), Some("vc+jwt"));
-    assert_eq!(jws.header.kid.as_deref(), Some("did:web:almaty.vpass.kz#2026"));
+    assert_eq!(
+        jws.header.kid.as_deref(),
+        Some("did:web:almaty.vpass.kz#2026")
+    );
     let p = Value::Object(jws.payload_object().unwrap());
-    assert_eq!(p["@context"], json!(["https://www.w3.org/ns/credentials/v2"]));
+    assert_eq!(
+        p["@context"],
+        json!(["https://www.w3.org/ns/credentials/v2"])
+    );
     assert_eq!(p["id"], URL);
-    assert_eq!(p["type"], json!(["VerifiableCredential", "BitstringStatusListCredential"]));
+    assert_eq!(
+        p["type"],
+        json!(["VerifiableCredential", "BitstringStatusListCredential"])
+    );
     assert_eq!(p["issuer"], ISSUER);
     assert_eq!(p["validFrom"], "2026-05-28T20:26:40Z");
     assert_eq!(p["validUntil"], "2026-05-29T20:26:40Z");
     assert_eq!(p["credentialSubject"]["id"], format!("{URL}#list"));
     assert_eq!(p["credentialSubject"]["type"], "BitstringStatusList");
     assert_eq!(p["credentialSubject"]["statusPurpose"], "revocation");
-    assert_eq!(p["credentialSubject"]["encodedList"], revoked_list().encode());
+    assert_eq!(
+        p["credentialSubject"]["encodedList"],
+        revoked_list().encode()
+    );
     assert_eq!(
         (&p["iss"], &p["iat"], &p["nbf"], &p["exp"]),
-        (&json!(ISSUER), &json!(FROM.0), &json!(FROM.0), &json!(UNTIL.0))
+        (
+            &json!(ISSUER),
+            &json!(FROM.0),
+            &json!(FROM.0),
+            &json!(UNTIL.0)
+        )
     );
 }
 
@@ -440,12 +513,24 @@ fn accept_purpose_array_and_issuer_object() {
 #[test]
 fn reject_status_list_wrong_key() {
     let other = SigningKey::from_seed(&[4; 32]);
-    let err = verify_status_list(&signed("revocation"), &other.public(), ISSUER, URL, "revocation")
-        .unwrap_err();
+    let err = verify_status_list(
+        &signed("revocation"),
+        &other.public(),
+        ISSUER,
+        URL,
+        "revocation",
+    )
+    .unwrap_err();
     assert_eq!(err.code(), Code::StatusVerificationError);
     let p256 = SigningKey::generate_p256();
-    let err = verify_status_list(&signed("revocation"), &p256.public(), ISSUER, URL, "revocation")
-        .unwrap_err();
+    let err = verify_status_list(
+        &signed("revocation"),
+        &p256.public(),
+        ISSUER,
+        URL,
+        "revocation",
+    )
+    .unwrap_err();
     assert_eq!(err.code(), Code::StatusVerificationError);
 }
 
@@ -454,8 +539,14 @@ fn reject_status_list_tampered_signature() {
     let token = signed("revocation");
     let (input, _) = token.rsplit_once('.').unwrap();
     let forged = format!("{input}.{}", b64::encode([0u8; 64]));
-    assert_eq!(verify(&forged).unwrap_err().code(), Code::StatusVerificationError);
-    assert_eq!(verify("not a jws").unwrap_err().code(), Code::StatusVerificationError);
+    assert_eq!(
+        verify(&forged).unwrap_err().code(),
+        Code::StatusVerificationError
+    );
+    assert_eq!(
+        verify("not a jws").unwrap_err().code(),
+        Code::StatusVerificationError
+    );
 }
 
 #[test]
@@ -470,7 +561,10 @@ fn reject_status_list_wrong_issuer() {
     .unwrap_err();
     assert_eq!(err.code(), Code::StatusVerificationError);
     let iss_differs = resigned(|p| p["iss"] = json!("did:web:astana.vpass.kz"));
-    assert_eq!(verify(&iss_differs).unwrap_err().code(), Code::StatusVerificationError);
+    assert_eq!(
+        verify(&iss_differs).unwrap_err().code(),
+        Code::StatusVerificationError
+    );
 }
 
 #[test]
@@ -492,15 +586,21 @@ fn reject_suspension_list_used_for_revocation() {
     assert_eq!(err.code(), Code::StatusVerificationError);
 }
 
+/// An edit of a status list credential's payload.
+type PayloadEdit = Box<dyn Fn(&mut serde_json::Map<String, Value>)>;
+
 #[test]
 fn reject_status_list_wrong_typ_or_shape() {
     let token = signed("revocation");
     let jws = jose::parse(&token).unwrap();
     let payload: Value = serde_json::from_slice(&jws.unverified_payload).unwrap();
     let wrong_typ = jose::sign_json(&office_key(), Some("dc+sd-jwt"), &payload);
-    assert_eq!(verify(&wrong_typ).unwrap_err().code(), Code::StatusVerificationError);
+    assert_eq!(
+        verify(&wrong_typ).unwrap_err().code(),
+        Code::StatusVerificationError
+    );
 
-    let edits: Vec<Box<dyn Fn(&mut serde_json::Map<String, Value>)>> = vec![
+    let edits: Vec<PayloadEdit> = vec![
         Box::new(|p| p["type"] = json!(["VerifiableCredential"])),
         Box::new(|p| p["@context"] = json!(["https://www.w3.org/2018/credentials/v1"])),
         Box::new(|p| p["credentialSubject"]["type"] = json!("StatusList2021")),
@@ -529,11 +629,20 @@ fn reject_status_list_credential_with_bad_encoded_list() {
         p["credentialSubject"]["encodedList"] =
             json!(multibase(&gzip(&[0u8; 100], Compression::best())))
     });
-    assert_eq!(verify(&short).unwrap_err().code(), Code::StatusListLengthError);
+    assert_eq!(
+        verify(&short).unwrap_err().code(),
+        Code::StatusListLengthError
+    );
     let missing = resigned(|p| {
-        p["credentialSubject"].as_object_mut().unwrap().remove("encodedList");
+        p["credentialSubject"]
+            .as_object_mut()
+            .unwrap()
+            .remove("encodedList");
     });
-    assert_eq!(verify(&missing).unwrap_err().code(), Code::MalformedValueError);
+    assert_eq!(
+        verify(&missing).unwrap_err().code(),
+        Code::MalformedValueError
+    );
     let size = resigned(|p| p["credentialSubject"]["statusSize"] = json!(0));
     assert_eq!(verify(&size).unwrap_err().code(), Code::MalformedValueError);
 }
@@ -554,10 +663,14 @@ fn reject_stale_status_list() {
     let v = verify(&signed("revocation")).unwrap();
     assert!(v.check_current(FROM).is_ok());
     assert!(v.check_current(UnixTime(UNTIL.0 + CLOCK_SKEW_SECS)).is_ok());
-    let err = v.check_current(UnixTime(UNTIL.0 + CLOCK_SKEW_SECS + 1)).unwrap_err();
+    let err = v
+        .check_current(UnixTime(UNTIL.0 + CLOCK_SKEW_SECS + 1))
+        .unwrap_err();
     assert_eq!(err.code(), Code::StatusUnknown);
     assert!(v.check_current(UnixTime(FROM.0 - CLOCK_SKEW_SECS)).is_ok());
-    let err = v.check_current(UnixTime(FROM.0 - CLOCK_SKEW_SECS - 1)).unwrap_err();
+    let err = v
+        .check_current(UnixTime(FROM.0 - CLOCK_SKEW_SECS - 1))
+        .unwrap_err();
     assert_eq!(err.code(), Code::ClockInconsistent);
 }
 
