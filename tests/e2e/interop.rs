@@ -88,6 +88,12 @@ impl Js {
     }
 }
 
+/// What `@sd-jwt/sd-jwt-vc` conceals: `name` (non-ASCII, so the disclosure's UTF-8 and base64
+/// must agree), `iin`, `region`, the second language, plus two decoy digests (RFC 9901
+/// §4.2.5) that vpass must skip.
+const JS_DISCLOSURE_FRAME: &str = r#"{"credentialSubject":
+    {"_sd": ["name", "iin", "region"], "_sd_decoy": 2, "languages": {"_sd": [1]}}}"#;
+
 /// A volunteer-hours credential as an office issues it (SD-JWT VC shape).
 fn hours_claims(holder: &PublicKey) -> Value {
     json!({
@@ -103,7 +109,8 @@ fn hours_claims(holder: &PublicKey) -> Value {
             "name": "Айгерим Нурланова",
             "iin": "950101400123",
             "hours": 48,
-            "region": "KZ-AST"
+            "region": "KZ-AST",
+            "languages": ["kk", "ru", "en"]
         }
     })
 }
@@ -117,12 +124,13 @@ fn vc_jwt_claims() -> Value {
     claims
 }
 
-/// vpass issues with `iin` and `region` selectively disclosable.
+/// vpass issues with `iin`, `region` and the second language selectively disclosable.
 fn vpass_issue(office: &SigningKey, holder: &PublicKey) -> String {
     let claims = hours_claims(holder);
     let sd = [
         sdjwt::parse_path(&claims, "credentialSubject.iin"),
         sdjwt::parse_path(&claims, "credentialSubject.region"),
+        sdjwt::parse_path(&claims, "credentialSubject.languages.1"),
     ];
     sdjwt::issue(office, claims, &sd, &mut OsSalts).unwrap()
 }
@@ -167,7 +175,10 @@ fn interop_vpass_sd_jwt_vc_verifies_in_sd_jwt_js() {
     // Each holder key type, with a different subset of disclosures.
     let cases: [(SigningKey, &[&str]); 2] = [
         (SigningKey::generate_ed25519(), &["region"]),
-        (SigningKey::generate_p256(), &["iin", "region"]),
+        (
+            SigningKey::generate_p256(),
+            &["iin", "region", "credentialSubject.languages.1"],
+        ),
     ];
     for (holder, shown) in cases {
         let issued = vpass_issue(&office, &holder.public());
@@ -194,6 +205,12 @@ fn interop_vpass_sd_jwt_vc_verifies_in_sd_jwt_js() {
         assert_eq!(subject["name"], "Айгерим Нурланова");
         assert_eq!(subject["region"], "KZ-AST");
         assert_eq!(subject.get("iin").is_some(), shown.contains(&"iin"));
+        let languages = if shown.contains(&"credentialSubject.languages.1") {
+            json!(["kk", "ru", "en"])
+        } else {
+            json!(["kk", "en"])
+        };
+        assert_eq!(subject["languages"], languages);
         assert!(theirs["payload"].get("_sd").is_none());
         assert!(subject.get("_sd").is_none());
     }
@@ -209,8 +226,8 @@ fn interop_sd_jwt_js_token_verifies_in_vpass() {
         "issuerJwk": office.to_private_jwk(),
         "holderJwk": holder.to_private_jwk(),
         "claims": claims,
-        "disclosureFrame": {"credentialSubject": {"_sd": ["iin", "region"]}},
-        "presentationFrame": {"credentialSubject": {"region": true}},
+        "disclosureFrame": JS_DISCLOSURE_FRAME.parse::<Value>().unwrap(),
+        "presentationFrame": {"credentialSubject": {"name": true, "region": true}},
         "aud": AUD,
         "nonce": NONCE,
         "iat": NOW - 5,
@@ -220,26 +237,33 @@ fn interop_sd_jwt_js_token_verifies_in_vpass() {
         made["issued"].as_str().unwrap(),
         made["presentation"].as_str().unwrap(),
     );
-    // Two disclosures issued, one kept, then the KB-JWT.
-    assert_eq!(issued.matches('~').count(), 3, "{issued}");
-    assert_eq!(presentation.matches('~').count(), 2, "{presentation}");
+    // Four disclosures issued, two kept, then the KB-JWT.
+    assert_eq!(issued.matches('~').count(), 5, "{issued}");
+    assert_eq!(presentation.matches('~').count(), 3, "{presentation}");
+    // `name`, `iin`, `region` and two decoys.
+    let parsed = sdjwt::SdJwt::parse(issued).unwrap();
+    let sd = &parsed.unverified_claims().unwrap()["credentialSubject"]["_sd"];
+    assert_eq!(sd.as_array().map(Vec::len), Some(5));
 
     let v = sdjwt::verify(presentation, &office.public(), &kb_options()).unwrap();
     assert_eq!(v.header.typ.as_deref(), Some(sdjwt::TYP));
     let mut expected = claims;
-    expected["credentialSubject"]
-        .as_object_mut()
-        .unwrap()
-        .shift_remove("iin");
+    let subject = expected["credentialSubject"].as_object_mut().unwrap();
+    subject.shift_remove("iin");
+    subject["languages"] = json!(["kk", "en"]);
     assert_eq!(Value::Object(v.claims), expected);
-    assert_eq!(v.disclosed_paths.len(), 1);
+    assert_eq!(v.disclosed_paths.len(), 2);
     assert_eq!(v.holder_key, Some(holder.public()));
     let binding = v.key_binding.unwrap();
     assert_eq!((binding.aud.as_str(), binding.nonce.as_str()), (AUD, NONCE));
 
-    // The issued form, with both disclosures and no KB-JWT, verifies too.
+    // The issued form, with every disclosure and no KB-JWT, verifies too.
     let v = sdjwt::verify(issued, &office.public(), &VerifyOptions::at(UnixTime(NOW))).unwrap();
     assert_eq!(v.claims["credentialSubject"]["iin"], "950101400123");
+    assert_eq!(
+        v.claims["credentialSubject"]["languages"],
+        json!(["kk", "ru", "en"])
+    );
     assert!(v.key_binding.is_none());
 }
 
@@ -346,8 +370,8 @@ fn interop_vpass_rejects_tampered_js_tokens() {
         "issuerJwk": office.to_private_jwk(),
         "holderJwk": holder.to_private_jwk(),
         "claims": hours_claims(&holder.public()),
-        "disclosureFrame": {"credentialSubject": {"_sd": ["iin", "region"]}},
-        "presentationFrame": {"credentialSubject": {"region": true}},
+        "disclosureFrame": JS_DISCLOSURE_FRAME.parse::<Value>().unwrap(),
+        "presentationFrame": {"credentialSubject": {"name": true, "region": true}},
         "aud": AUD,
         "nonce": NONCE,
         "iat": NOW - 5,
