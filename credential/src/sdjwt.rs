@@ -33,18 +33,18 @@ pub const TYP_LEGACY: &str = "vc+sd-jwt";
 pub const KB_TYP: &str = "kb+jwt";
 
 /// Claims that must never come out of a disclosure: a holder could otherwise hide expiry,
-/// status or the binding key (RFC 9901 §9.7; SD-JWT VC).
+/// status or the binding key (RFC 9901 §9.7; SD-JWT VC §3.2.2.2 lists `iss`, `nbf`, `exp`,
+/// `cnf`, `vct`, `vct#integrity`, `status`). `credentialStatus` is the VCDM form of `status`.
+/// `iat` and `sub` may be selectively disclosed, as SD-JWT VC allows.
 const NEVER_SELECTIVE: &[&str] = &[
     "iss",
-    "iat",
     "nbf",
     "exp",
     "cnf",
     "vct",
+    "vct#integrity",
     "status",
     "credentialStatus",
-    "@context",
-    "type",
 ];
 
 /// A step in a claim path: an object member or an array position.
