@@ -106,6 +106,14 @@ impl VerifiedJws {
     pub fn payload_object(&self) -> Result<Map<String, Value>> {
         json::parse_object(&self.payload, "payload")
     }
+
+    /// The payload as a strict JSON object of at most `limit` bytes.
+    pub fn payload_object_with_limit(&self, limit: usize) -> Result<Map<String, Value>> {
+        match json::parse_with_limit(&self.payload, "payload", limit)? {
+            Value::Object(map) => Ok(map),
+            _ => Err(Error::field(Code::JsonInvalid, "payload")),
+        }
+    }
 }
 
 /// Parse a compact JWS: exactly three segments, strict base64url, strict header.

@@ -19,6 +19,8 @@ pub const MAX_SD_DEPTH: usize = 16;
 pub const MAX_KID: usize = 256;
 /// Largest inflated status list (bytes).
 pub const MAX_STATUS_LIST_INFLATED: usize = 16 * 1024 * 1024;
+/// Largest signed status-list credential (a 16 MiB list gzips to well under this).
+pub const MAX_STATUS_LIST_TOKEN: usize = 32 * 1024 * 1024;
 /// Largest trust list document.
 pub const MAX_TRUST_LIST: usize = 1024 * 1024;
 /// Allowed clock skew, seconds, for `exp`, `nbf`, `iat` and KB-JWT `iat`.

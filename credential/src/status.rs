@@ -45,7 +45,7 @@ use crate::error::{Code, Error, Result};
 use crate::jose;
 use crate::json;
 use crate::keys::{PublicKey, Signer};
-use crate::limits::{CLOCK_SKEW_SECS, MAX_STATUS_LIST_INFLATED};
+use crate::limits::{CLOCK_SKEW_SECS, MAX_STATUS_LIST_INFLATED, MAX_STATUS_LIST_TOKEN};
 use crate::time::UnixTime;
 use crate::trust::VerifiedTrustList;
 
@@ -497,7 +497,7 @@ pub fn verify_status_list(
     expected_url: &str,
     expected_purpose: &str,
 ) -> Result<VerifiedStatusList> {
-    let jws = jose::parse(token)
+    let jws = jose::parse_with_limit(token, MAX_STATUS_LIST_TOKEN)
         .map_err(|e| not_verified("token", e.code().as_str()))?
         .verify(key)
         .map_err(|e| not_verified("signature", e.code().as_str()))?;
@@ -505,7 +505,7 @@ pub fn verify_status_list(
         .expect_typ(&[STATUS_LIST_TYP])
         .map_err(|e| not_verified("typ", e.code().as_str()))?;
     let payload = jws
-        .payload_object()
+        .payload_object_with_limit(MAX_STATUS_LIST_TOKEN)
         .map_err(|e| not_verified("payload", e.code().as_str()))?;
 
     let context_ok = matches!(payload.get("@context"), Some(Value::Array(c))

@@ -395,7 +395,7 @@ pub fn verify_trust_list(
             token.len(),
         ));
     }
-    let jws = jose::parse(token).map_err(|e| match e.code() {
+    let jws = jose::parse_with_limit(token, MAX_TRUST_LIST).map_err(|e| match e.code() {
         Code::PayloadTooLarge => e,
         code => invalid("token", code.as_str()),
     })?;
@@ -403,10 +403,12 @@ pub fn verify_trust_list(
         .verify(pinned_root)
         .map_err(|e| invalid("signature", e.code().as_str()))?;
     jws.header.expect_typ(&[TRUST_LIST_TYP])?;
-    let payload = jws.payload_object().map_err(|e| match e.code() {
-        Code::PayloadTooLarge => e,
-        code => invalid("payload", code.as_str()),
-    })?;
+    let payload = jws
+        .payload_object_with_limit(MAX_TRUST_LIST)
+        .map_err(|e| match e.code() {
+            Code::PayloadTooLarge => e,
+            code => invalid("payload", code.as_str()),
+        })?;
     let list: TrustList = serde_json::from_value(Value::Object(payload))
         .map_err(|_| invalid("payload", "does not match the trust list schema"))?;
 
