@@ -118,11 +118,16 @@ impl VerifiedJws {
 
 /// Parse a compact JWS: exactly three segments, strict base64url, strict header.
 pub fn parse(token: &str) -> Result<UnverifiedJws<'_>> {
-    if token.len() > MAX_TOKEN {
+    parse_with_limit(token, MAX_TOKEN)
+}
+
+/// [`parse`] with another size ceiling (for trust lists and status lists).
+pub fn parse_with_limit(token: &str, limit: usize) -> Result<UnverifiedJws<'_>> {
+    if token.len() > limit {
         return Err(Error::limit(
             Code::PayloadTooLarge,
             "token",
-            MAX_TOKEN,
+            limit,
             token.len(),
         ));
     }

@@ -17,11 +17,17 @@ const DUPLICATE_MARK: &str = "vpass: duplicate member";
 
 /// Parse untrusted JSON strictly. `what` names the part (for the error context).
 pub fn parse(bytes: &[u8], what: &'static str) -> Result<Value> {
-    if bytes.len() > MAX_JSON {
+    parse_with_limit(bytes, what, MAX_JSON)
+}
+
+/// [`parse`] with another size ceiling (trust lists and status lists are larger than
+/// credentials; their ceilings are in [`crate::limits`] too).
+pub fn parse_with_limit(bytes: &[u8], what: &'static str, limit: usize) -> Result<Value> {
+    if bytes.len() > limit {
         return Err(Error::limit(
             Code::PayloadTooLarge,
             what,
-            MAX_JSON,
+            limit,
             bytes.len(),
         ));
     }
