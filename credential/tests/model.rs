@@ -1,6 +1,8 @@
 //! The typed credential model: what `Credential::from_json` accepts and rejects, with the code
 //! and the JSON path of every rejection.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use serde_json::{json, Value};
 use vpass_credential::error::Context;
 use vpass_credential::model::{
@@ -76,7 +78,10 @@ fn assert_rejected(v: &Value, code: Code, field: &str, why: &str) {
     let err = Credential::from_json(v).expect_err("must be rejected");
     assert_eq!(err.code(), code, "{err}");
     match err.context() {
-        Context::FieldReason { field: f, reason: r } => {
+        Context::FieldReason {
+            field: f,
+            reason: r,
+        } => {
             assert_eq!((f.as_str(), *r), (field, why), "{err}");
         }
         other => panic!("expected a field and a reason, got {other:?}"),
@@ -141,9 +146,15 @@ fn accept_standard_hours_fixture_with_corrected_iin() {
         panic!("not hours")
     };
     assert_eq!(s.person().name(), "Айгерим Нурланова");
-    assert_eq!(s.person().iin().map(Iin::as_str), Some(FIXTURE_IIN_CORRECTED));
     assert_eq!(
-        s.person().iin().map(|i| i.birth_date().to_string()).as_deref(),
+        s.person().iin().map(Iin::as_str),
+        Some(FIXTURE_IIN_CORRECTED)
+    );
+    assert_eq!(
+        s.person()
+            .iin()
+            .map(|i| i.birth_date().to_string())
+            .as_deref(),
         Some("1995-01-01")
     );
     assert_eq!(s.hours(), 48.0);
@@ -155,7 +166,10 @@ fn accept_standard_hours_fixture_with_corrected_iin() {
     let status = c.status().unwrap();
     assert_eq!(status.purpose(), StatusPurpose::Revocation);
     assert_eq!(status.index(), 94_567);
-    assert_eq!(status.list_credential(), "https://front-office.example/status/1");
+    assert_eq!(
+        status.list_credential(),
+        "https://front-office.example/status/1"
+    );
 }
 
 #[test]
@@ -228,7 +242,13 @@ fn reject_iin_without_any_check_digit() {
 
 #[test]
 fn reject_iin_not_12_digits() {
-    for iin in ["95010140012", "9501014001211", "9501014001a1", "+95010140012", ""] {
+    for iin in [
+        "95010140012",
+        "9501014001211",
+        "9501014001a1",
+        "+95010140012",
+        "",
+    ] {
         let v = with_subject(hours(), "iin", iin.into());
         assert_invalid(&v, "credentialSubject.iin", reason::IIN_FORMAT);
     }
@@ -239,7 +259,12 @@ fn reject_iin_not_12_digits() {
 #[test]
 fn reject_iin_without_birth_date() {
     // Month 13; day 30 of February; century digits 0 and 7.
-    for iin in ["951301400121", "950230400121", "950101000121", "950101700121"] {
+    for iin in [
+        "951301400121",
+        "950230400121",
+        "950101000121",
+        "950101700121",
+    ] {
         let v = with_subject(hours(), "iin", iin.into());
         assert_invalid(&v, "credentialSubject.iin", reason::IIN_BIRTH_DATE);
     }
@@ -254,19 +279,33 @@ fn accept_birth_date_matching_iin() {
 #[test]
 fn reject_birth_date_not_matching_iin() {
     let v = with_subject(hours(), "birthDate", "1995-01-02".into());
-    assert_invalid(&v, "credentialSubject.birthDate", reason::BIRTH_DATE_NOT_IIN);
+    assert_invalid(
+        &v,
+        "credentialSubject.birthDate",
+        reason::BIRTH_DATE_NOT_IIN,
+    );
 }
 
 #[test]
 fn reject_birth_date_after_valid_from() {
     let v = without_subject(hours(), "iin");
     let v = with_subject(v, "birthDate", "2026-06-02".into());
-    assert_invalid(&v, "credentialSubject.birthDate", reason::DATE_AFTER_VALID_FROM);
+    assert_invalid(
+        &v,
+        "credentialSubject.birthDate",
+        reason::DATE_AFTER_VALID_FROM,
+    );
 }
 
 #[test]
 fn reject_malformed_birth_date() {
-    for d in ["1995-1-1", "01.01.1995", "1995-02-29", "1995-01-01T00:00:00Z", "+1995-01-01"] {
+    for d in [
+        "1995-1-1",
+        "01.01.1995",
+        "1995-02-29",
+        "1995-01-01T00:00:00Z",
+        "+1995-01-01",
+    ] {
         let v = with_subject(hours(), "birthDate", d.into());
         assert_invalid(&v, "credentialSubject.birthDate", reason::NOT_DATE);
     }
@@ -333,7 +372,10 @@ fn hours_number_is_kept_as_signed() {
     let c = Credential::from_json(&hours()).unwrap();
     assert_eq!(c.to_json()["credentialSubject"]["hours"].to_string(), "48");
     let c = Credential::from_json(&with_subject(hours(), "hours", json!(48.0))).unwrap();
-    assert_eq!(c.to_json()["credentialSubject"]["hours"].to_string(), "48.0");
+    assert_eq!(
+        c.to_json()["credentialSubject"]["hours"].to_string(),
+        "48.0"
+    );
 }
 
 #[test]
@@ -354,12 +396,22 @@ fn reject_period_end_after_valid_from() {
     let ok = with_subject(hours(), "periodEnd", "2026-06-02".into());
     Credential::from_json(&ok).unwrap();
     let v = with_subject(hours(), "periodEnd", "2026-06-03".into());
-    assert_invalid(&v, "credentialSubject.periodEnd", reason::DATE_AFTER_VALID_FROM);
+    assert_invalid(
+        &v,
+        "credentialSubject.periodEnd",
+        reason::DATE_AFTER_VALID_FROM,
+    );
 }
 
 #[test]
 fn reject_malformed_period_dates() {
-    for d in ["2026-02-30", "2026-3-01", "2026-03-01T00:00:00Z", "20260301", "２０２６-03-01"] {
+    for d in [
+        "2026-02-30",
+        "2026-3-01",
+        "2026-03-01T00:00:00Z",
+        "20260301",
+        "２０２６-03-01",
+    ] {
         let v = with_subject(hours(), "periodStart", d.into());
         assert_invalid(&v, "credentialSubject.periodStart", reason::NOT_DATE);
         let v = with_subject(hours(), "periodEnd", d.into());
@@ -417,7 +469,9 @@ fn accept_every_category() {
 
 #[test]
 fn accept_current_and_former_region_codes() {
-    let current = Region::all_current().map(|r| r.as_str()).collect::<Vec<_>>();
+    let current = Region::all_current()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>();
     assert_eq!(current.len(), 20);
     let former = [
         "KZ-AKM", "KZ-AKT", "KZ-ALM", "KZ-ATY", "KZ-ZAP", "KZ-ZHA", "KZ-KAR", "KZ-KUS", "KZ-KZY",
@@ -432,7 +486,11 @@ fn accept_current_and_former_region_codes() {
 
 #[test]
 fn region_current_code_of_former_codes() {
-    for (former, current) in [("KZ-AST", "KZ-71"), ("KZ-ALA", "KZ-75"), ("KZ-SHY", "KZ-79")] {
+    for (former, current) in [
+        ("KZ-AST", "KZ-71"),
+        ("KZ-ALA", "KZ-75"),
+        ("KZ-SHY", "KZ-79"),
+    ] {
         let r = Region::parse(former).unwrap();
         assert_eq!((r.as_str(), r.current_code()), (former, current));
     }
@@ -441,7 +499,9 @@ fn region_current_code_of_former_codes() {
 
 #[test]
 fn reject_unknown_region() {
-    for code in ["KZ-BAY", "KZ-12", "kz-ast", "KZ-AST ", "AST", "KZ-NUR", "RU-MOW", ""] {
+    for code in [
+        "KZ-BAY", "KZ-12", "kz-ast", "KZ-AST ", "AST", "KZ-NUR", "RU-MOW", "",
+    ] {
         let v = with_subject(hours(), "region", code.into());
         assert_invalid(&v, "credentialSubject.region", reason::NOT_REGION);
     }
@@ -449,7 +509,14 @@ fn reject_unknown_region() {
 
 #[test]
 fn reject_bad_email() {
-    for e in ["aigerim", "aigerim@", "@example.kz", "a@b", "a b@example.kz", "a@@example.kz"] {
+    for e in [
+        "aigerim",
+        "aigerim@",
+        "@example.kz",
+        "a@b",
+        "a b@example.kz",
+        "a@@example.kz",
+    ] {
         let v = with_subject(hours(), "email", e.into());
         assert_invalid(&v, "credentialSubject.email", reason::NOT_EMAIL);
     }
@@ -459,7 +526,14 @@ fn reject_bad_email() {
 
 #[test]
 fn reject_bad_phone() {
-    for p in ["87011234567", "+7 701 123 45 67", "+7(701)1234567", "+0701123456", "+7", "+1234567890123456"] {
+    for p in [
+        "87011234567",
+        "+7 701 123 45 67",
+        "+7(701)1234567",
+        "+0701123456",
+        "+7",
+        "+1234567890123456",
+    ] {
         let v = with_subject(hours(), "phone", p.into());
         assert_invalid(&v, "credentialSubject.phone", reason::NOT_PHONE);
     }
@@ -476,7 +550,11 @@ fn reject_blank_long_or_control_text() {
     let v = with_subject(hours(), "activity", "ж".repeat(200).into());
     Credential::from_json(&v).unwrap();
     let v = with_subject(hours(), "organization", "Astana\nVolunteer Center".into());
-    assert_invalid(&v, "credentialSubject.organization", reason::CONTROL_CHARACTER);
+    assert_invalid(
+        &v,
+        "credentialSubject.organization",
+        reason::CONTROL_CHARACTER,
+    );
     let v = with_subject(hours(), "name", json!(["Айгерим"]));
     assert_invalid(&v, "credentialSubject.name", reason::NOT_STRING);
 }
@@ -492,7 +570,13 @@ fn subject_id_must_be_a_did() {
     let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
     let c = Credential::from_json(&with_subject(hours(), "id", did.into())).unwrap();
     assert_eq!(c.subject().id(), Some(did));
-    for bad in ["https://example.kz/me", "did:", "did:key:", "did:Key:z6Mk", "did:key:a b"] {
+    for bad in [
+        "https://example.kz/me",
+        "did:",
+        "did:key:",
+        "did:Key:z6Mk",
+        "did:key:a b",
+    ] {
         let v = with_subject(hours(), "id", bad.into());
         assert_invalid(&v, "credentialSubject.id", reason::NOT_DID);
     }
@@ -500,7 +584,11 @@ fn subject_id_must_be_a_did() {
 
 #[test]
 fn reject_subject_not_object() {
-    let v = with_top(hours(), "credentialSubject", json!([hours()["credentialSubject"]]));
+    let v = with_top(
+        hours(),
+        "credentialSubject",
+        json!([hours()["credentialSubject"]]),
+    );
     assert_invalid(&v, "credentialSubject", reason::NOT_OBJECT);
     let mut v = hours();
     v.as_object_mut().unwrap().shift_remove("credentialSubject");
@@ -520,7 +608,11 @@ fn reject_unknown_credential_type() {
     let v = with_top(
         hours(),
         "type",
-        json!(["VerifiableCredential", "VolunteerHoursCredential", "OpenBadgeCredential"]),
+        json!([
+            "VerifiableCredential",
+            "VolunteerHoursCredential",
+            "OpenBadgeCredential"
+        ]),
     );
     assert_rejected(&v, Code::MalformedCredential, "type", reason::TYPE_UNKNOWN);
 }
@@ -534,9 +626,17 @@ fn reject_missing_type() {
 
 #[test]
 fn reject_type_not_array_of_strings() {
-    for t in [json!("VolunteerHoursCredential"), json!(["VerifiableCredential", 1])] {
+    for t in [
+        json!("VolunteerHoursCredential"),
+        json!(["VerifiableCredential", 1]),
+    ] {
         let v = with_top(hours(), "type", t);
-        assert_rejected(&v, Code::MalformedCredential, "type", reason::TYPE_NOT_STRINGS);
+        assert_rejected(
+            &v,
+            Code::MalformedCredential,
+            "type",
+            reason::TYPE_NOT_STRINGS,
+        );
     }
 }
 
@@ -555,10 +655,19 @@ fn reject_type_without_verifiable_credential() {
 fn reject_not_exactly_one_vpass_type() {
     for t in [
         json!(["VerifiableCredential"]),
-        json!(["VerifiableCredential", "VolunteerHoursCredential", "VolunteerSkillCredential"]),
+        json!([
+            "VerifiableCredential",
+            "VolunteerHoursCredential",
+            "VolunteerSkillCredential"
+        ]),
     ] {
         let v = with_top(hours(), "type", t);
-        assert_rejected(&v, Code::MalformedCredential, "type", reason::TYPE_NOT_ONE_KIND);
+        assert_rejected(
+            &v,
+            Code::MalformedCredential,
+            "type",
+            reason::TYPE_NOT_ONE_KIND,
+        );
     }
 }
 
@@ -567,7 +676,11 @@ fn reject_repeated_type() {
     let v = with_top(
         hours(),
         "type",
-        json!(["VerifiableCredential", "VolunteerHoursCredential", "VerifiableCredential"]),
+        json!([
+            "VerifiableCredential",
+            "VolunteerHoursCredential",
+            "VerifiableCredential"
+        ]),
     );
     assert_rejected(&v, Code::MalformedCredential, "type", reason::TYPE_REPEATED);
 }
@@ -586,7 +699,10 @@ fn type_order_is_normalised() {
 #[test]
 fn kinds_from_types_and_names() {
     for kind in CredentialKind::ALL {
-        let types = vec!["VerifiableCredential".to_owned(), kind.type_name().to_owned()];
+        let types = vec![
+            "VerifiableCredential".to_owned(),
+            kind.type_name().to_owned(),
+        ];
         assert_eq!(CredentialKind::from_types(&types), Ok(kind));
         assert_eq!(CredentialKind::from_type_name(kind.type_name()), Some(kind));
     }
@@ -603,7 +719,12 @@ fn kinds_from_types_and_names() {
 #[test]
 fn reject_credential_not_object() {
     for v in [json!([]), json!("vc"), Value::Null] {
-        assert_rejected(&v, Code::MalformedCredential, "credential", reason::NOT_OBJECT);
+        assert_rejected(
+            &v,
+            Code::MalformedCredential,
+            "credential",
+            reason::NOT_OBJECT,
+        );
     }
 }
 
@@ -627,7 +748,10 @@ fn reject_unknown_member_name_is_truncated() {
 fn reject_context_without_vcdm2_first() {
     for ctx in [
         json!(["https://www.w3.org/2018/credentials/v1"]),
-        json!(["https://example.kz/ctx", "https://www.w3.org/ns/credentials/v2"]),
+        json!([
+            "https://example.kz/ctx",
+            "https://www.w3.org/ns/credentials/v2"
+        ]),
         json!([]),
     ] {
         let v = with_top(hours(), "@context", ctx);
@@ -655,21 +779,31 @@ fn reject_repeated_context() {
     let v = with_top(
         hours(),
         "@context",
-        json!(["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/v2"]),
+        json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/v2"
+        ]),
     );
     assert_invalid(&v, "@context", reason::CONTEXT_REPEATED);
 }
 
 #[test]
 fn accept_extra_context() {
-    let ctx = json!(["https://www.w3.org/ns/credentials/v2", "https://vpass.example/ctx/v1"]);
+    let ctx = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://vpass.example/ctx/v1"
+    ]);
     let c = Credential::from_json(&with_top(hours(), "@context", ctx.clone())).unwrap();
     assert_eq!(c.to_json()["@context"], ctx);
 }
 
 #[test]
 fn credential_id_must_be_a_uri() {
-    let v = with_top(hours(), "id", "urn:uuid:3978344f-8596-4c3a-a978-8fcaba3903c5".into());
+    let v = with_top(
+        hours(),
+        "id",
+        "urn:uuid:3978344f-8596-4c3a-a978-8fcaba3903c5".into(),
+    );
     let c = Credential::from_json(&v).unwrap();
     assert_eq!(c.to_json(), v);
     for bad in ["3978344f", "urn:uuid with space", ""] {
@@ -680,11 +814,19 @@ fn credential_id_must_be_a_uri() {
 #[test]
 fn name_and_description() {
     let v = with_top(hours(), "name", "Volunteer hours".into());
-    let v = with_top(v, "description", "Hours at the spring clean-up.\nThank you!".into());
+    let v = with_top(
+        v,
+        "description",
+        "Hours at the spring clean-up.\nThank you!".into(),
+    );
     let c = Credential::from_json(&v).unwrap();
     assert_eq!(c.name(), Some("Volunteer hours"));
     assert_eq!(c.to_json(), v);
-    let v = with_top(hours(), "name", json!({"@value": "Hours", "@language": "en"}));
+    let v = with_top(
+        hours(),
+        "name",
+        json!({"@value": "Hours", "@language": "en"}),
+    );
     assert_invalid(&v, "name", reason::NOT_STRING);
     let v = with_top(hours(), "description", "".into());
     assert_invalid(&v, "description", reason::EMPTY);
@@ -698,7 +840,11 @@ fn issuer_as_object_with_name() {
     assert_eq!(c.issuer().name(), Some("Astana office"));
     assert_eq!(c.to_json()["issuer"], issuer);
     // Without a name, the object is written as its DID.
-    let v = with_top(hours(), "issuer", json!({"id": "did:web:front-office.example:astana"}));
+    let v = with_top(
+        hours(),
+        "issuer",
+        json!({"id": "did:web:front-office.example:astana"}),
+    );
     let c = Credential::from_json(&v).unwrap();
     assert_eq!(c.to_json()["issuer"], "did:web:front-office.example:astana");
 }
@@ -724,7 +870,11 @@ fn reject_bad_issuer() {
 
 #[test]
 fn accept_did_web_with_port_and_path() {
-    let v = with_top(hours(), "issuer", "did:web:localhost%3A8080:offices:astana".into());
+    let v = with_top(
+        hours(),
+        "issuer",
+        "did:web:localhost%3A8080:offices:astana".into(),
+    );
     Credential::from_json(&v).unwrap();
     let v = with_top(hours(), "issuer", "did:web:localhost%3G8080".into());
     assert_invalid(&v, "issuer", reason::NOT_DID);
@@ -759,7 +909,11 @@ fn reject_malformed_validity_times() {
         } else {
             reason::NOT_STRING
         };
-        assert_invalid(&with_top(hours(), "validFrom", t.clone()), "validFrom", expected);
+        assert_invalid(
+            &with_top(hours(), "validFrom", t.clone()),
+            "validFrom",
+            expected,
+        );
         assert_invalid(&with_top(hours(), "validUntil", t), "validUntil", expected);
     }
 }
@@ -806,7 +960,16 @@ fn reject_status_purpose() {
 
 #[test]
 fn reject_status_index_not_canonical() {
-    for i in ["094567", "+94567", "-1", "1.0", "", " 1", "1e3", "18446744073709551616"] {
+    for i in [
+        "094567",
+        "+94567",
+        "-1",
+        "1.0",
+        "",
+        " 1",
+        "1e3",
+        "18446744073709551616",
+    ] {
         let v = with_status("statusListIndex", i.into());
         assert_invalid(&v, "credentialStatus.statusListIndex", reason::STATUS_INDEX);
     }
@@ -818,11 +981,23 @@ fn reject_status_index_not_canonical() {
 
 #[test]
 fn reject_status_list_not_http_url() {
-    for u in ["ftp://front-office.example/status/1", "front-office.example/status/1", "https://", "https:///status"] {
+    for u in [
+        "ftp://front-office.example/status/1",
+        "front-office.example/status/1",
+        "https://",
+        "https:///status",
+    ] {
         let v = with_status("statusListCredential", u.into());
-        assert_invalid(&v, "credentialStatus.statusListCredential", reason::NOT_HTTP_URL);
+        assert_invalid(
+            &v,
+            "credentialStatus.statusListCredential",
+            reason::NOT_HTTP_URL,
+        );
     }
-    let v = with_status("statusListCredential", "http://127.0.0.1:8080/status/1".into());
+    let v = with_status(
+        "statusListCredential",
+        "http://127.0.0.1:8080/status/1".into(),
+    );
     Credential::from_json(&v).unwrap();
 }
 
@@ -836,7 +1011,11 @@ fn reject_status_unknown_or_missing_member() {
         .unwrap()
         .shift_remove("statusListIndex");
     assert_invalid(&v, "credentialStatus.statusListIndex", reason::MISSING);
-    let v = with_top(hours(), "credentialStatus", json!([hours()["credentialStatus"]]));
+    let v = with_top(
+        hours(),
+        "credentialStatus",
+        json!([hours()["credentialStatus"]]),
+    );
     assert_invalid(&v, "credentialStatus", reason::NOT_OBJECT);
 }
 
@@ -863,7 +1042,10 @@ fn accept_skill_credential() {
     assert_eq!(s.skill(), "First aid");
     assert_eq!(s.level(), Some(SkillLevel::Advanced));
     assert_eq!(s.training_provider(), "Kazakhstan Red Crescent");
-    assert_eq!(s.valid_until().map(|d| d.to_string()).as_deref(), Some("2028-04-10"));
+    assert_eq!(
+        s.valid_until().map(|d| d.to_string()).as_deref(),
+        Some("2028-04-10")
+    );
     assert_eq!(c.to_json(), v);
     assert_eq!(c.to_json().to_string(), v.to_string());
 }
@@ -897,7 +1079,11 @@ fn reject_skill_missing_members() {
 #[test]
 fn reject_skill_lapsed_before_valid_from() {
     let v = with_subject(skill(), "validUntil", "2026-04-09".into());
-    assert_invalid(&v, "credentialSubject.validUntil", reason::DATE_BEFORE_VALID_FROM);
+    assert_invalid(
+        &v,
+        "credentialSubject.validUntil",
+        reason::DATE_BEFORE_VALID_FROM,
+    );
     let v = with_subject(skill(), "validUntil", "2026-04-10".into());
     Credential::from_json(&v).unwrap();
 }
@@ -943,7 +1129,11 @@ fn accept_minimal_achievement() {
 
 #[test]
 fn reject_achievement_type() {
-    for t in [json!("Achievement"), json!(["Achievement", "Badge"]), json!([])] {
+    for t in [
+        json!("Achievement"),
+        json!(["Achievement", "Badge"]),
+        json!([]),
+    ] {
         let mut v = award();
         v["credentialSubject"]["achievement"]["type"] = t;
         assert_invalid(
@@ -996,7 +1186,11 @@ fn reject_award_missing_members() {
 #[test]
 fn reject_award_date_after_valid_from() {
     let v = with_subject(award(), "awardDate", "2026-12-08".into());
-    assert_invalid(&v, "credentialSubject.awardDate", reason::DATE_AFTER_VALID_FROM);
+    assert_invalid(
+        &v,
+        "credentialSubject.awardDate",
+        reason::DATE_AFTER_VALID_FROM,
+    );
     let v = with_subject(award(), "awardDate", "2026-12-31T00:00:00Z".into());
     assert_invalid(&v, "credentialSubject.awardDate", reason::NOT_DATE);
 }

@@ -3,9 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::common::{
-    date, invalid, long_text, put_opt, text, uri, Envelope, IsoDate, Obj, Person,
-};
+use super::common::{date, invalid, long_text, put_opt, text, uri, Envelope, IsoDate, Obj, Person};
 use super::reason;
 use crate::error::Result;
 

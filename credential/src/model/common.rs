@@ -105,7 +105,9 @@ fn checked_text(v: &Value, path: &str, max: usize, multiline: bool) -> Result<St
     if s.chars().nth(max).is_some() {
         return Err(invalid(path, reason::TOO_LONG));
     }
-    if s.chars().any(|c| c.is_control() && !(multiline && c == '\n')) {
+    if s.chars()
+        .any(|c| c.is_control() && !(multiline && c == '\n'))
+    {
         return Err(invalid(path, reason::CONTROL_CHARACTER));
     }
     Ok(s.to_owned())
@@ -293,8 +295,7 @@ impl std::fmt::Display for IsoDate {
 /// The decimal value of ASCII digits, `None` if any byte is not a digit.
 fn number(digits: &[u8]) -> Option<u32> {
     digits.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit()
-            .then(|| acc * 10 + u32::from(b - b'0'))
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
     })
 }
 

@@ -206,10 +206,7 @@ fn vc11_to_vcdm2(vc: &Map<String, Value>) -> Map<String, Value> {
         }
     }
     if !body.contains_key("@context") {
-        body.insert(
-            "@context".into(),
-            Value::Array(vec![VCDM2_CONTEXT.into()]),
-        );
+        body.insert("@context".into(), Value::Array(vec![VCDM2_CONTEXT.into()]));
     }
     body
 }

@@ -18,16 +18,19 @@
 //! (`credentialSubject.hours`) and a fixed text from [`reason`]; a missing, unknown or
 //! ambiguous `type` is [`Code::MalformedCredential`] at `type`.
 //!
-//! | member | rule |
-//! |---|---|
-//! | `@context` | array of URLs, `https://www.w3.org/ns/credentials/v2` first, no repeats |
-//! | `id` | optional URI |
-//! | `type` | `VerifiableCredential` and exactly one of the four vpass types, nothing else |
-//! | `name`, `description` | optional plain strings (no language maps) |
-//! | `issuer` | a DID, or `{"id": DID, "name"?}` |
-//! | `validFrom`, `validUntil` | both required; RFC 3339 with `T`, a zone, whole seconds; until > from |
-//! | `credentialSubject` | an object, checked per kind (see [`HoursSubject`], [`SkillSubject`], [`AwardSubject`]); the passport summary is a loose object for now |
-//! | `credentialStatus` | optional `BitstringStatusListEntry`: `statusPurpose` `revocation` or `suspension`, `statusListIndex` a decimal string without sign or leading zeros, `statusListCredential` an http(s) URL, `id` optional |
+//! - `@context`: an array of URLs, `https://www.w3.org/ns/credentials/v2` first, no repeats;
+//! - `id`: optional, a URI;
+//! - `type`: `VerifiableCredential` and exactly one of the four vpass types, nothing else;
+//! - `name`, `description`: optional plain strings (no language maps);
+//! - `issuer`: a DID, or `{"id": DID, "name"?}`;
+//! - `validFrom`, `validUntil`: both required; RFC 3339 with `T`, a zone and whole seconds;
+//!   `validUntil` after `validFrom`;
+//! - `credentialSubject`: an object, checked per kind ([`HoursSubject`], [`SkillSubject`],
+//!   [`AwardSubject`]); the passport summary's is any object for now;
+//! - `credentialStatus`: optional, a `BitstringStatusListEntry` (W3C Bitstring Status List
+//!   v1.0 §2.1) with `statusPurpose` `revocation` or `suspension`, `statusListIndex` a decimal
+//!   string without sign or leading zeros, `statusListCredential` an http(s) URL, and an
+//!   optional `id`; one entry, not an array.
 //!
 //! Subject rules: `name` and kind-specific texts are non-blank, at most [`MAX_TEXT`]
 //! characters, without control characters; `id` is a DID; `iin` passes [`Iin::parse`];
@@ -144,9 +147,9 @@ pub use hours::{Category, HoursSubject, MAX_HOURS};
 pub use jwt::{from_jwt_claims, to_jwt_claims};
 pub use skill::{SkillLevel, SkillSubject};
 
-use common::{did, invalid, long_text, put_opt, string, text, uri, Envelope, Obj};
 use crate::error::{Code, Error, Result};
 use crate::time::UnixTime;
+use common::{did, invalid, long_text, put_opt, string, text, uri, Envelope, Obj};
 
 /// The VCDM 2.0 base context, which must come first in `@context`.
 pub const VCDM2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -211,7 +214,9 @@ impl CredentialKind {
         if !types.iter().any(|t| t == VERIFIABLE_CREDENTIAL) {
             return Err(bad(reason::TYPE_NO_VERIFIABLE_CREDENTIAL));
         }
-        let mut kinds = types.iter().filter_map(|t| CredentialKind::from_type_name(t));
+        let mut kinds = types
+            .iter()
+            .filter_map(|t| CredentialKind::from_type_name(t));
         match (kinds.next(), kinds.next()) {
             (Some(kind), None) => Ok(kind),
             _ => Err(bad(reason::TYPE_NOT_ONE_KIND)),
