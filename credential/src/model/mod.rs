@@ -96,8 +96,8 @@
 //! `credentialSubject.achievement` is the OB `Achievement` as is (`type`, `name`,
 //! `description`, `criteria.narrative`, `id`); OB requires `id`, `description` and `criteria`,
 //! so a converter fills missing ones (`id` with a fresh `urn:uuid:`, `description` and
-//! `criteria.narrative` with the `award` text) and sets `achievementType` to `Award`; `awardedBy` becomes `achievement.creator`
-//! (`{"type": ["Profile"], "name": awardedBy}`); `awardDate` becomes the credential's
+//! `criteria.narrative` with the `award` text) and sets `achievementType` to `Award`;
+//! `awardedBy` becomes `achievement.creator` (`{"type": ["Profile"], "name": awardedBy}`); `awardDate` becomes the credential's
 //! `awardedDate`; `award` becomes the credential's `name`; the subject gains
 //! `"type": ["AchievementSubject"]`; person members stay in the subject.
 //!
