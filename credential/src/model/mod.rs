@@ -97,9 +97,10 @@
 //! `description`, `criteria.narrative`, `id`); OB requires `id`, `description` and `criteria`,
 //! so a converter fills missing ones (`id` with a fresh `urn:uuid:`, `description` and
 //! `criteria.narrative` with the `award` text) and sets `achievementType` to `Award`;
-//! `awardedBy` becomes `achievement.creator` (`{"type": ["Profile"], "name": awardedBy}`); `awardDate` becomes the credential's
-//! `awardedDate`; `award` becomes the credential's `name`; the subject gains
-//! `"type": ["AchievementSubject"]`; person members stay in the subject.
+//! `awardedBy` becomes `achievement.creator` (`{"type": ["Profile"], "name": awardedBy}`);
+//! `awardDate` becomes the credential's `awardedDate`; `award` becomes the credential's
+//! `name`; the subject gains `"type": ["AchievementSubject"]`; person members stay in the
+//! subject.
 //!
 //! # Regions and IIN
 //! [`Region`] accepts the current numeric ISO 3166-2:KZ codes (`KZ-10` … `KZ-79`, since
