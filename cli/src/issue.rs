@@ -1,10 +1,15 @@
 //! `vpass issue`: sign a credential locally (development) or through an office's service.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use vpass_credential::keys::Signer;
+use vpass_credential::model::{self, Credential};
+use vpass_credential::sdjwt::{self, PathSeg};
+use vpass_credential::vcjwt;
+use vpass_verifier::TrustStore;
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
@@ -38,16 +43,53 @@ pub enum IssueFormat {
 }
 
 pub fn run(args: IssueArgs) -> anyhow::Result<ExitCode> {
-    let _ = (
-        &args.claims,
-        &args.holder,
-        args.format,
-        &args.at,
-        &args.token,
-    );
     match (&args.key, &args.server) {
-        (Some(_), _) => bail!("local issuing is being wired to the credential model"),
-        (None, Some(_)) => bail!("issuing through a server needs the issuer service"),
+        (Some(key), _) => issue_locally(key, &args),
+        (None, Some(_)) => bail!(
+            "issuing through --server needs the office service (`vpass serve`), which this \
+             build does not include yet; sign locally with --key FILE"
+        ),
         (None, None) => bail!("give --key FILE (local signing) or --server URL --token T"),
     }
+}
+
+fn issue_locally(key_path: &Path, args: &IssueArgs) -> anyhow::Result<ExitCode> {
+    let key = crate::read_signing_key(key_path)?;
+    let json = crate::read_json(&args.claims)?;
+    let credential = Credential::from_json(&json)
+        .with_context(|| format!("{} is not a valid vpass credential", args.claims.display()))?;
+    let holder = match &args.holder {
+        None => None,
+        Some(h) => Some(
+            TrustStore::parse_key_arg(h)
+                .with_context(|| format!("--holder {h}: not a holder key"))?,
+        ),
+    };
+    let iat = crate::now_or(args.at.as_deref())?;
+    let claims = model::to_jwt_claims(&credential, iat, holder.as_ref());
+    let token = match args.format {
+        IssueFormat::SdJwt => {
+            let paths: Vec<_> = credential
+                .kind()
+                .selectively_disclosable()
+                .iter()
+                .map(|name| {
+                    vec![
+                        PathSeg::Key("credentialSubject".into()),
+                        PathSeg::Key((*name).into()),
+                    ]
+                })
+                .collect();
+            sdjwt::issue(&key, claims, &paths, &mut sdjwt::OsSalts)?
+        }
+        IssueFormat::Jwt => vcjwt::issue(&key, &claims)?,
+    };
+    eprintln!(
+        "issued a {} signed by {} ({} characters)",
+        credential.kind().type_name(),
+        key.public().did_key(),
+        token.len()
+    );
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
 }
