@@ -85,8 +85,3 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
-
-/// The standard hours credential fixture.
-pub fn standard_hours_path() -> PathBuf {
-    repo_root().join("testdata/fixtures/standard-hours.json")
-}
