@@ -610,10 +610,18 @@ pub fn verify_status_list_with_trust(
         "statusListCredential",
         "no trusted office publishes this list",
     ))?;
-    let unverified = jose::parse(token).map_err(|e| not_verified("token", e.code().as_str()))?;
+    let unverified = jose::parse_with_limit(token, MAX_STATUS_LIST_TOKEN)
+        .map_err(|e| not_verified("token", e.code().as_str()))?;
     // Unverified values pick the key only; the signature check below covers both.
-    let payload = json::parse_object(&unverified.unverified_payload, "payload")
-        .map_err(|e| not_verified("payload", e.code().as_str()))?;
+    let payload = match json::parse_with_limit(
+        &unverified.unverified_payload,
+        "payload",
+        MAX_STATUS_LIST_TOKEN,
+    ) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err(not_verified("payload", "not a JSON object")),
+        Err(e) => return Err(not_verified("payload", e.code().as_str())),
+    };
     let issued = match numeric_date(&payload, "iat")? {
         Some(iat) => iat,
         None => start_of_validity(&payload)?,

@@ -8,7 +8,8 @@ use vpass_credential::keys::PublicKey;
 use vpass_credential::limits::{CLOCK_SKEW_SECS, MAX_QR_TEXT, MAX_TOKEN};
 use vpass_credential::sdjwt::{KbPolicy, PathSeg, SdJwt, VerifyOptions};
 use vpass_credential::time::UnixTime;
-use vpass_credential::{envelope, jose, vcjwt, Code, Error};
+use vpass_credential::trust::{Office, VerifiedTrustList};
+use vpass_credential::{envelope, jose, json, status, vcjwt, Code, Error};
 
 use crate::store::TrustStore;
 use crate::verdict::{Finding, Format, Verdict};
@@ -88,8 +89,27 @@ pub fn verify(input: &str, store: &TrustStore, policy: &Policy) -> Verdict {
     }
 }
 
-/// Pick the trusted key that verifies the issuer signature.
-fn find_key(jws: &jose::UnverifiedJws<'_>, store: &TrustStore) -> Result<PublicKey, Error> {
+/// Pick the trusted key for the issuer signature: from the trust list by `kid`, `iss` and
+/// `iat` (never from the token itself), or among keys given directly.
+fn find_key<'s>(
+    jws: &jose::UnverifiedJws<'_>,
+    store: &'s TrustStore,
+) -> Result<(PublicKey, Option<&'s Office>), Error> {
+    if store.keys().is_empty() {
+        if let Some(trust) = store.trust_list() {
+            let trust = trust.as_ref().map_err(Clone::clone)?;
+            let claims = json::parse_object(&jws.unverified_payload, "payload")?;
+            let iss = claims
+                .get("iss")
+                .and_then(Value::as_str)
+                .ok_or(Error::field(Code::UntrustedKey, "iss"))?;
+            let iat = jose::numeric_date(&claims, "iat")?
+                .or(jose::numeric_date(&claims, "nbf")?)
+                .ok_or(Error::field(Code::InvalidClaim, "iat"))?;
+            let (office, key) = trust.find_key(jws.header.kid.as_deref(), iss, UnixTime(iat))?;
+            return Ok((key, Some(office)));
+        }
+    }
     let candidates: Vec<&PublicKey> = store
         .keys()
         .iter()
@@ -104,14 +124,14 @@ fn find_key(jws: &jose::UnverifiedJws<'_>, store: &TrustStore) -> Result<PublicK
     {
         if let Ok(named) = PublicKey::from_did_key(kid) {
             if candidates.contains(&&named) {
-                return Ok(named);
+                return Ok((named, None));
             }
         }
     }
     let mut last = Error::new(Code::UntrustedKey);
     for key in candidates {
         match jws.clone().verify(key) {
-            Ok(_) => return Ok(key.clone()),
+            Ok(_) => return Ok((key.clone(), None)),
             Err(e) => last = e,
         }
     }
@@ -124,7 +144,7 @@ fn verify_sd_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdic
         Ok(sd) => sd,
         Err(e) => return v.reject(&e),
     };
-    let key = match find_key(&sd.jws, store) {
+    let (key, office) = match find_key(&sd.jws, store) {
         Ok(k) => k,
         Err(e) => return v.reject(&e),
     };
@@ -160,7 +180,7 @@ fn verify_sd_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdic
             "Shown without proof of possession: anyone with a copy of this code could show it.",
         ));
     }
-    finish(v, &checked.claims, checked.times, store, policy)
+    finish(v, &checked.claims, checked.times, office, store, policy)
 }
 
 fn verify_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) -> Verdict {
@@ -169,7 +189,7 @@ fn verify_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) 
         Ok(j) => j,
         Err(e) => return v.reject(&e),
     };
-    let key = match find_key(&jws, store) {
+    let (key, office) = match find_key(&jws, store) {
         Ok(k) => k,
         Err(e) => return v.reject(&e),
     };
@@ -183,7 +203,7 @@ fn verify_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) 
     if checked.legacy_vc11 {
         v.format = Format::Vc11Jwt;
     }
-    finish(v, &checked.claims, checked.times, store, policy)
+    finish(v, &checked.claims, checked.times, office, store, policy)
 }
 
 /// Checks common to both formats, after the signature and validity window passed.
@@ -191,7 +211,8 @@ fn finish(
     mut v: Verdict,
     claims: &Map<String, Value>,
     times: jose::TimeClaims,
-    _store: &TrustStore,
+    office: Option<&Office>,
+    store: &TrustStore,
     policy: &Policy,
 ) -> Verdict {
     let view = vcdm_view(claims);
@@ -206,8 +227,8 @@ fn finish(
                 .collect()
         })
         .unwrap_or_default();
-    if v.types.is_empty() {
-        if let Some(vct) = claims.get("vct").and_then(Value::as_str) {
+    if let Some(vct) = claims.get("vct").and_then(Value::as_str) {
+        if !v.types.iter().any(|t| t == vct) {
             v.types.push(vct.to_owned());
         }
     }
@@ -219,18 +240,90 @@ fn finish(
             return v.reject(&Error::value(Code::WrongCredentialType, "type", want));
         }
     }
-    v.warnings.push(warning(
-        "ISSUER_AUTHORITY_NOT_CHECKED",
-        "The issuer key was given directly, so the issuer's authority for this type was not checked.",
-    ));
-    if claims.get("credentialStatus").is_some() || v.claims.get("credentialStatus").is_some() {
-        v.warnings.push(warning(
+    match office {
+        Some(office) => {
+            v.issuer_name = serde_json::to_value(&office.names).ok();
+            let specific: Vec<&String> = v
+                .types
+                .iter()
+                .filter(|t| *t != "VerifiableCredential")
+                .collect();
+            if specific.is_empty() || !specific.iter().all(|t| office.may_issue(t)) {
+                let shown = specific.first().map_or("", |t| t.as_str()).to_owned();
+                return v.reject(&Error::value(Code::IssuerNotAuthorized, "type", &shown));
+            }
+        }
+        None => v.warnings.push(warning(
+            "ISSUER_AUTHORITY_NOT_CHECKED",
+            "The issuer key was given directly, so the issuer's authority for this type was \
+             not checked.",
+        )),
+    }
+    let entry = claims
+        .get("credentialStatus")
+        .or_else(|| v.claims.get("credentialStatus"))
+        .cloned();
+    match (entry.as_ref(), office, store.trust_list()) {
+        (None, _, _) => {}
+        (Some(entry), Some(office), Some(Ok(trust))) => {
+            if let Err(e) = check_status(&mut v, entry, office, trust, store, policy) {
+                return v.reject(&e);
+            }
+        }
+        (Some(_), _, _) => v.warnings.push(warning(
             "STATUS_NOT_CHECKED",
             "No status list is cached, so revocation was not checked.",
-        ));
+        )),
     }
     v.valid = v.errors.is_empty();
     v
+}
+
+/// Revocation (W3C Bitstring Status List §3.2): the list must belong to the credential's
+/// office, be signed by it, be current, and the bit at the index must be 0.
+fn check_status(
+    v: &mut Verdict,
+    entry: &Value,
+    office: &Office,
+    trust: &VerifiedTrustList,
+    store: &TrustStore,
+    policy: &Policy,
+) -> Result<(), Error> {
+    let field = |name: &'static str| {
+        entry
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or(Error::field(Code::MalformedValueError, name))
+    };
+    let url = field("statusListCredential")?;
+    let purpose = field("statusPurpose")?;
+    let index = status::parse_status_index(field("statusListIndex")?)?;
+    v.status.list = Some(url.to_owned());
+    v.status.index = Some(index);
+    if !office.publishes_status_list(url) {
+        return Err(Error::value(
+            Code::StatusVerificationError,
+            "statusListCredential",
+            url,
+        ));
+    }
+    let list = match store.status_list(trust, url, purpose, policy.now) {
+        None => {
+            return Err(Error::value(
+                Code::StatusUnknown,
+                "statusListCredential",
+                url,
+            ))
+        }
+        Some(list) => list?,
+    };
+    v.status.checked = true;
+    v.status.as_of = Some(list.valid_from.to_rfc3339());
+    if list.list.get(index)? {
+        v.status.revoked = true;
+        return Err(Error::new(Code::Revoked));
+    }
+    Ok(())
 }
 
 /// The credential as a VCDM 2.0 view: JWT claims folded back into VCDM members.
