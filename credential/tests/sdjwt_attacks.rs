@@ -281,7 +281,7 @@ fn reject_unreferenced_disclosure() {
 fn reject_reserved_claim_name_in_disclosure() {
     for (name, value) in [("_sd", json!([sd_digest("x")])), ("...", json!("x"))] {
         let d = disclosure(&json!(["c2FsdHNhbHQ", name, value]));
-        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), &[d.clone()]);
+        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), std::slice::from_ref(&d));
         expect(&format!("D4 name {name}"), &text, Code::SdReservedName);
     }
 }
@@ -292,12 +292,15 @@ fn reject_reserved_claim_name_in_disclosure() {
 fn reject_disclosure_overriding_clear_claim() {
     for name in ["sub", "iss"] {
         let d = disclosure(&json!(["c2FsdHNhbHQ", name, "https://attacker.example"]));
-        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), &[d.clone()]);
+        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), std::slice::from_ref(&d));
         expect(&format!("D5 {name}"), &text, Code::SdClaimExists);
     }
     let attacker = SigningKey::generate_p256().public().to_jwk();
     let d = disclosure(&json!(["c2FsdHNhbHQ", "jwk", attacker]));
-    let text = simple_with(|p| p["cnf"]["_sd"] = json!([sd_digest(&d)]), &[d.clone()]);
+    let text = simple_with(
+        |p| p["cnf"]["_sd"] = json!([sd_digest(&d)]),
+        std::slice::from_ref(&d),
+    );
     expect("D5 cnf.jwk", &text, Code::SdClaimExists);
 }
 
@@ -360,7 +363,7 @@ fn reject_malformed_disclosures() {
         ("name an array", b64(r#"["salt",["n"],"value"]"#)),
     ];
     for (what, d) in cases {
-        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), &[d.clone()]);
+        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), std::slice::from_ref(&d));
         expect(&format!("D7 {what}"), &text, Code::SdMalformedDisclosure);
     }
 }
@@ -394,7 +397,7 @@ fn reject_disclosure_that_is_not_strict_json() {
         ),
     ];
     for (what, d, want) in cases {
-        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), &[d.clone()]);
+        let text = simple_with(|p| push_sd(p, &sd_digest(&d)), std::slice::from_ref(&d));
         expect(&format!("D7 {what}"), &text, want);
     }
 }
@@ -425,7 +428,7 @@ fn reject_security_claims_from_disclosures() {
                 p.shift_remove(name);
                 push_sd(p, &sd_digest(&d));
             },
-            &[d.clone()],
+            std::slice::from_ref(&d),
         );
         expect(
             &format!("D8 {name} from a disclosure"),
