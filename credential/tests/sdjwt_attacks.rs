@@ -759,6 +759,32 @@ fn reject_kb_without_cnf() {
     expect("E8", &with_kb(&a1), Code::KbNoCnf);
 }
 
+/// C3: a `cnf` key that is of small order, of the wrong curve, private, or not a JWK at all
+/// is refused whether or not a KB-JWT is sent.
+#[test]
+fn reject_weak_or_malformed_cnf_key() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let holder_private = rfc_holder_key().to_private_jwk();
+    let cases = [
+        (
+            "small-order Ed25519",
+            json!({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": b64(identity)}}),
+        ),
+        (
+            "X25519",
+            json!({"jwk": {"kty": "OKP", "crv": "X25519", "x": b64([9u8; 32])}}),
+        ),
+        ("private JWK", json!({ "jwk": holder_private })),
+        ("no jwk member", json!({"kid": "holder-1"})),
+        ("not an object", json!("did:key:z6Mk")),
+    ];
+    for (what, cnf) in cases {
+        let text = simple_with(|p| p["cnf"] = cnf.clone(), &[]);
+        expect(&format!("C3 cnf {what}"), &text, Code::KbKeyInvalid);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // F1/F2, B10, B14: validity, typ, NumericDate
 // ---------------------------------------------------------------------------------------------
