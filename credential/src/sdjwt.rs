@@ -48,7 +48,7 @@ const NEVER_SELECTIVE: &[&str] = &[
 ];
 
 /// A step in a claim path: an object member or an array position.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PathSeg {
     /// An object member name.
     Key(String),
@@ -111,7 +111,12 @@ pub fn issue(
     if !claims.is_object() {
         return Err(Error::field(Code::InvalidClaim, "claims"));
     }
+    // Names the SD-JWT machinery gives meaning to must not arrive in the input: the office
+    // would otherwise sign digests or an `_sd_alg` it never made (claim injection).
+    refuse_reserved_names(&claims)?;
     let mut paths: Vec<&Vec<PathSeg>> = sd_paths.iter().filter(|p| !p.is_empty()).collect();
+    paths.sort();
+    paths.dedup();
     // Deepest first, so a nested value is concealed before its parent is; array positions
     // stay stable because elements are replaced in place.
     paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -171,6 +176,58 @@ pub fn issue(
         out.push('~');
     }
     Ok(out)
+}
+
+fn payload_digests_unique(payload: &Map<String, Value>) -> Result<()> {
+    fn walk<'v>(v: &'v Value, seen: &mut HashSet<&'v str>) -> Result<()> {
+        match v {
+            Value::Object(obj) => {
+                let sd = obj
+                    .get("_sd")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten();
+                let dots = obj.get("...").into_iter();
+                for d in sd.chain(dots).filter_map(Value::as_str) {
+                    if !seen.insert(d) {
+                        return Err(Error::field(Code::SdDuplicateDigest, "_sd"));
+                    }
+                }
+                obj.values().try_for_each(|c| walk(c, seen))
+            }
+            Value::Array(items) => items.iter().try_for_each(|c| walk(c, seen)),
+            _ => Ok(()),
+        }
+    }
+    let mut seen = HashSet::new();
+    payload.values().try_for_each(|v| walk(v, &mut seen))?;
+    let top = payload
+        .get("_sd")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for d in top.filter_map(Value::as_str) {
+        if !seen.insert(d) {
+            return Err(Error::field(Code::SdDuplicateDigest, "_sd"));
+        }
+    }
+    Ok(())
+}
+
+fn refuse_reserved_names(v: &Value) -> Result<()> {
+    match v {
+        Value::Object(obj) => {
+            for (k, child) in obj {
+                if k == "_sd" || k == "_sd_alg" || k == "..." {
+                    return Err(Error::value(Code::SdReservedName, "claim", k));
+                }
+                refuse_reserved_names(child)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(refuse_reserved_names),
+        _ => Ok(()),
+    }
 }
 
 fn walk_mut<'v>(mut v: &'v mut Value, path: &[PathSeg]) -> Option<&'v mut Value> {
@@ -283,14 +340,16 @@ impl<'a> SdJwt<'a> {
                 return Err(Error::value(Code::SdAlgNotAllowed, "_sd_alg", &shown));
             }
         }
-        // §7.1 steps 2–5: disclosures.
+        // §7.1 steps 2–5: disclosures. Digests repeated in the signed payload itself are
+        // caught first, whatever kind of disclosure they name (§7.1 step 4).
+        payload_digests_unique(&payload)?;
         let mut table = DisclosureTable::new(&self.disclosures)?;
         let mut claims = Value::Object(payload);
         let mut disclosed_paths = Vec::new();
         resolve(
             &mut claims,
             &mut table,
-            0,
+            Depth { json: 0, sd: 0 },
             &mut Vec::new(),
             &mut disclosed_paths,
         )?;
@@ -500,51 +559,81 @@ fn parse_disclosure(text: &str) -> Result<Disclosure<'_>> {
     })
 }
 
-/// RFC 9901 §7.1 step 3: replace digests by disclosed values, recursively.
+/// Where [`resolve`] is: JSON nesting (for `_sd_alg` placement) and disclosure nesting (the
+/// [`MAX_SD_DEPTH`] ceiling; JSON depth itself is bounded when each part is parsed).
+#[derive(Clone, Copy)]
+struct Depth {
+    json: usize,
+    sd: usize,
+}
+
+impl Depth {
+    fn member(self) -> Depth {
+        Depth {
+            json: self.json + 1,
+            sd: self.sd,
+        }
+    }
+    fn disclosed(self) -> Result<Depth> {
+        if self.sd >= MAX_SD_DEPTH {
+            return Err(Error::limit(
+                Code::SdTooMany,
+                "depth",
+                MAX_SD_DEPTH,
+                self.sd + 1,
+            ));
+        }
+        Ok(Depth {
+            json: self.json + 1,
+            sd: self.sd + 1,
+        })
+    }
+}
+
+/// RFC 9901 §7.1 step 3: replace digests by disclosed values, recursively. Every value is
+/// processed exactly once: the clear members of an object first, then each disclosed value
+/// as it is inserted.
 fn resolve(
     value: &mut Value,
     table: &mut DisclosureTable<'_>,
-    depth: usize,
+    depth: Depth,
     path: &mut Vec<PathSeg>,
     disclosed: &mut Vec<Vec<PathSeg>>,
 ) -> Result<()> {
-    if depth > MAX_SD_DEPTH {
-        return Err(Error::limit(Code::SdTooMany, "depth", MAX_SD_DEPTH, depth));
-    }
     match value {
         Value::Object(obj) => {
-            if depth > 0 && obj.contains_key("_sd_alg") {
+            if depth.json > 0 && obj.contains_key("_sd_alg") {
                 return Err(Error::field(Code::SdMalformed, "_sd_alg"));
             }
-            if let Some(sd) = obj.shift_remove("_sd") {
-                let Value::Array(digests) = sd else {
-                    return Err(Error::field(Code::SdMalformed, "_sd"));
-                };
-                for d in digests {
-                    let Value::String(d) = d else {
-                        return Err(Error::field(Code::SdMalformed, "_sd"));
-                    };
-                    let Some(disc) = table.take(&d)? else {
-                        continue;
-                    }; // a decoy
-                    let Some(name) = disc.name.clone().filter(|_| !disc.salt_only) else {
-                        return Err(Error::field(Code::SdMalformedDisclosure, "_sd"));
-                    };
-                    if obj.contains_key(&name) {
-                        return Err(Error::value(Code::SdClaimExists, "claim", &name));
-                    }
-                    let mut v = disc.value.clone();
-                    path.push(PathSeg::Key(name.clone()));
-                    disclosed.push(path.clone());
-                    resolve(&mut v, table, depth + 1, path, disclosed)?;
-                    path.pop();
-                    obj.insert(name, v);
-                }
-            }
+            let sd = obj.shift_remove("_sd");
             for (k, v) in obj.iter_mut() {
                 path.push(PathSeg::Key(k.clone()));
-                resolve(v, table, depth + 1, path, disclosed)?;
+                resolve(v, table, depth.member(), path, disclosed)?;
                 path.pop();
+            }
+            let Some(sd) = sd else { return Ok(()) };
+            let Value::Array(digests) = sd else {
+                return Err(Error::field(Code::SdMalformed, "_sd"));
+            };
+            for d in digests {
+                let Value::String(d) = d else {
+                    return Err(Error::field(Code::SdMalformed, "_sd"));
+                };
+                let Some(disc) = table.take(&d)? else {
+                    continue; // a decoy
+                };
+                let Some(name) = disc.name.clone().filter(|_| !disc.salt_only) else {
+                    return Err(Error::field(Code::SdMalformedDisclosure, "_sd"));
+                };
+                if obj.contains_key(&name) {
+                    return Err(Error::value(Code::SdClaimExists, "claim", &name));
+                }
+                let mut v = disc.value.clone();
+                path.push(PathSeg::Key(name.clone()));
+                disclosed.push(path.clone());
+                resolve(&mut v, table, depth.disclosed()?, path, disclosed)?;
+                path.pop();
+                obj.insert(name, v);
             }
         }
         Value::Array(items) => {
@@ -557,8 +646,8 @@ fn resolve(
                     },
                     _ => None,
                 };
-                let mut v = match digest {
-                    None => item,
+                let (mut v, next) = match digest {
+                    None => (item, depth.member()),
                     Some(d) => match table.take(&d)? {
                         None => continue, // a decoy
                         Some(disc) if disc.salt_only => {
@@ -566,13 +655,13 @@ fn resolve(
                             path.push(PathSeg::Index(out.len()));
                             disclosed.push(path.clone());
                             path.pop();
-                            v
+                            (v, depth.disclosed()?)
                         }
                         Some(_) => return Err(Error::field(Code::SdMalformedDisclosure, "...")),
                     },
                 };
                 path.push(PathSeg::Index(out.len()));
-                resolve(&mut v, table, depth + 1, path, disclosed)?;
+                resolve(&mut v, table, next, path, disclosed)?;
                 path.pop();
                 out.push(v);
             }
@@ -842,5 +931,78 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code(), Code::SdForbiddenSdClaim);
+    }
+}
+
+#[cfg(test)]
+mod issue_tests {
+    use super::*;
+    use crate::keys::SigningKey;
+    use serde_json::json;
+
+    #[test]
+    fn reject_reserved_names_in_issuer_input() {
+        let office = SigningKey::from_seed(&[3; 32]);
+        for claims in [
+            json!({"iss": "x", "subject": {"_sd": ["abc"]}}),
+            json!({"iss": "x", "_sd_alg": "sha-1"}),
+            json!({"iss": "x", "list": [{"...": "abc"}]}),
+        ] {
+            let e = issue(&office, claims, &[], &mut OsSalts).unwrap_err();
+            assert_eq!(e.code(), Code::SdReservedName);
+        }
+    }
+
+    #[test]
+    fn duplicate_paths_conceal_once() {
+        let office = SigningKey::from_seed(&[3; 32]);
+        let claims = json!({"iss": "x", "a": [1, 2], "b": 3});
+        let p = vec![
+            parse_path(&claims, "a.0"),
+            parse_path(&claims, "a.0"),
+            parse_path(&claims, "b"),
+        ];
+        let issued = issue(&office, claims, &p, &mut OsSalts).unwrap();
+        assert_eq!(issued.matches('~').count(), 3);
+        let shown = present(&issued, &|_| true, None).unwrap();
+        let v = verify(&shown, &office.public(), &VerifyOptions::at(UnixTime(0))).unwrap();
+        assert_eq!(v.claims["a"], json!([1, 2]));
+        assert_eq!(v.claims["b"], 3);
+    }
+
+    #[test]
+    fn plain_nesting_is_not_disclosure_depth() {
+        let office = SigningKey::from_seed(&[3; 32]);
+        let mut deep = json!("leaf");
+        for _ in 0..30 {
+            deep = json!({ "a": deep });
+        }
+        let issued = issue(
+            &office,
+            json!({"iss": "x", "deep": deep}),
+            &[],
+            &mut OsSalts,
+        )
+        .unwrap();
+        assert!(verify(&issued, &office.public(), &VerifyOptions::at(UnixTime(0))).is_ok());
+    }
+
+    /// A `{"...": d}` object that is the *value* of an array-element disclosure is not an
+    /// array element: its digest must stay unreferenced, whatever position the array has.
+    #[test]
+    fn r2_disclosed_values_are_processed_once() {
+        let office = SigningKey::from_seed(&[3; 32]);
+        let d = |v: Value| b64::encode(v.to_string());
+        let d2 = d(json!(["s2", "secret"]));
+        let d1 = d(json!(["s1", {"...": digest(&d2)}]));
+        let d0 = d(json!(["s0", "arr", [{"...": digest(&d1)}]]));
+        let jws = jose::sign_json(
+            &office,
+            Some(TYP),
+            &json!({"iss": "x", "_sd": [digest(&d0)]}),
+        );
+        let text = format!("{jws}~{d0}~{d1}~{d2}~");
+        let e = verify(&text, &office.public(), &VerifyOptions::at(UnixTime(0))).unwrap_err();
+        assert_eq!(e.code(), Code::SdUnreferencedDisclosure);
     }
 }

@@ -402,13 +402,13 @@ fn reject_disclosure_that_is_not_strict_json() {
     }
 }
 
-/// D8: security claims must never come from a disclosure (RFC 9901 §9.7).
+/// D8: security claims must never come from a disclosure (RFC 9901 §9.7; SD-JWT VC lists
+/// `iss`, `nbf`, `exp`, `cnf`, `vct`, `status`; `iat` and `sub` may be disclosable).
 #[test]
 fn reject_security_claims_from_disclosures() {
     let cnf = simple_payload()["cnf"].clone();
     let cases = [
         ("exp", json!(CRED_EXP)),
-        ("iat", json!(CRED_IAT)),
         ("iss", json!("https://issuer.example.com")),
         ("cnf", cnf),
         ("nbf", json!(CRED_IAT)),
@@ -436,6 +436,16 @@ fn reject_security_claims_from_disclosures() {
             Code::SdForbiddenSdClaim,
         );
     }
+    // `iat` may come from a disclosure, as SD-JWT VC allows.
+    let d = disclosure(&json!(["c2FsdHNhbHQ", "iat", CRED_IAT]));
+    let text = simple_with(
+        |p| {
+            p.shift_remove("iat");
+            push_sd(p, &sd_digest(&d));
+        },
+        std::slice::from_ref(&d),
+    );
+    assert!(verify(&text).is_ok(), "a disclosed iat is allowed");
 }
 
 /// D9: `_sd_alg` outside the allow-list {sha-256}.
