@@ -21,6 +21,7 @@
 
 pub mod i18n;
 mod report;
+pub mod sample;
 mod store;
 mod verdict;
 mod verify;
