@@ -1,6 +1,7 @@
 //! QR envelope (VP1): round trips, sizes of the standard presentation, and the test vectors of
 //! docs/formats.md. The refusals (`reject_*`) are unit tests next to the code, in
 //! `credential/src/envelope/tests.rs`, because they build broken bodies from its internals.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -43,10 +44,7 @@ mod fixture {
     /// named in `sd` made selectively disclosable. Returns the JWS and all disclosures.
     pub fn issued(sd: &[&str]) -> (String, Vec<(String, String)>) {
         let vc = standard_hours();
-        let mut subject = vc["credentialSubject"]
-            .as_object()
-            .expect("object")
-            .clone();
+        let mut subject = vc["credentialSubject"].as_object().expect("object").clone();
         let mut disclosures = Vec::new();
         for name in sd {
             let value = subject.shift_remove(*name).expect("claim present");
@@ -133,13 +131,16 @@ mod fixture {
 /// Alphanumeric capacity of QR versions 1–40 at error-correction level M (ISO/IEC 18004
 /// table 7; checked against the `qrcode` crate).
 const QR_ALNUM_M: [usize; 40] = [
-    20, 38, 61, 90, 122, 154, 178, 221, 262, 311, 366, 419, 483, 528, 600, 656, 734, 816, 909,
-    970, 1035, 1134, 1248, 1326, 1451, 1542, 1637, 1732, 1839, 1994, 2113, 2238, 2369, 2506,
-    2632, 2780, 2894, 3054, 3220, 3391,
+    20, 38, 61, 90, 122, 154, 178, 221, 262, 311, 366, 419, 483, 528, 600, 656, 734, 816, 909, 970,
+    1035, 1134, 1248, 1326, 1451, 1542, 1637, 1732, 1839, 1994, 2113, 2238, 2369, 2506, 2632, 2780,
+    2894, 3054, 3220, 3391,
 ];
 
 fn qr_version_m(chars: usize) -> Option<usize> {
-    QR_ALNUM_M.iter().position(|&cap| chars <= cap).map(|i| i + 1)
+    QR_ALNUM_M
+        .iter()
+        .position(|&cap| chars <= cap)
+        .map(|i| i + 1)
 }
 
 fn report(label: &str, token: &str) -> usize {
@@ -206,7 +207,11 @@ fn docs_vectors() -> Vec<(String, String)> {
 #[test]
 fn docs_formats_vectors_decode_to_their_tokens() {
     let vectors = docs_vectors();
-    assert!(vectors.len() >= 4, "docs/formats.md has {} vectors", vectors.len());
+    assert!(
+        vectors.len() >= 4,
+        "docs/formats.md has {} vectors",
+        vectors.len()
+    );
     assert!(vectors.iter().any(|(t, _)| !t.contains('~')));
     assert!(vectors.iter().any(|(t, _)| t.ends_with('~')));
     assert!(vectors
@@ -215,7 +220,10 @@ fn docs_formats_vectors_decode_to_their_tokens() {
     for (token, text) in &vectors {
         // Normative: every decoder must give back exactly the token.
         assert_eq!(&envelope::decode(text).unwrap(), token);
-        assert_eq!(&envelope::decode(&envelope::encode(token).unwrap()).unwrap(), token);
+        assert_eq!(
+            &envelope::decode(&envelope::encode(token).unwrap()).unwrap(),
+            token
+        );
     }
 }
 
@@ -243,7 +251,10 @@ fn docs_formats_names_the_dictionary_by_sha256() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    assert!(doc.contains(&hex), "docs/formats.md lacks the dictionary hash {hex}");
+    assert!(
+        doc.contains(&hex),
+        "docs/formats.md lacks the dictionary hash {hex}"
+    );
     assert!(doc.contains(&format!("{} bytes", dict.len())));
     assert!(!dict.contains(&b'\n') && std::str::from_utf8(&dict).is_ok());
 }
@@ -279,7 +290,11 @@ fn arb_part() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn arb_jws() -> impl Strategy<Value = String> {
-    (arb_part(), arb_part(), proptest::collection::vec(any::<u8>(), 0..80))
+    (
+        arb_part(),
+        arb_part(),
+        proptest::collection::vec(any::<u8>(), 0..80),
+    )
         .prop_map(|(h, p, s)| format!("{}.{}.{}", b64::encode(h), b64::encode(p), b64::encode(s)))
 }
 

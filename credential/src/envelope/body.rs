@@ -1,8 +1,11 @@
-//! The binary body of a VP1 envelope: a token split into its parts, each part base64url-decoded
-//! and written as a length-prefixed byte string (docs/formats.md, "The QR envelope (VP1)").
+//! The binary body of a VP1 envelope (docs/formats.md, "The QR envelope (VP1)"): a token split
+//! into its parts, each base64url-decoded, and serialized as a *head* (form byte, lengths,
+//! the text parts with long base64url strings cut out, extraction codes) and a *tail* (the
+//! signature bytes and the cut-out strings' bytes, in token order).
 //!
 //! Reading goes through [`Reader`], which only uses checked slicing and refuses non-minimal or
-//! overflowing varints, lengths past the end and trailing bytes.
+//! overflowing varints and lengths past the end; leftover codes, tail bytes or head bytes are
+//! refused too.
 
 use crate::b64;
 use crate::error::{Code, Error, Result};
@@ -292,21 +295,14 @@ fn extract(text: &[u8], codes: &mut Vec<usize>, tail: &mut Vec<u8>) -> Vec<u8> {
     let mut rest = text;
     while let Some((&b, after)) = rest.split_first() {
         if b == b'"' {
-            let run = after.iter().take_while(|c| is_b64url(**c)).count();
-            if let Some((s, after_s)) = after.split_at_checked(run) {
-                if let (true, Some(after_q)) =
-                    (EXTRACT_LENGTHS.contains(&run), after_s.strip_prefix(b"\"".as_slice()))
-                {
-                    if let Some(bytes) = canonical_b64(s) {
-                        out.extend_from_slice(b"\"\"");
-                        codes.push(bytes.len());
-                        tail.extend_from_slice(&bytes);
-                        rest = after_q;
-                        continue;
-                    }
-                }
+            if let Some((bytes, after_quote)) = extractable(after) {
+                out.extend_from_slice(b"\"\"");
+                codes.push(bytes.len());
+                tail.extend_from_slice(&bytes);
+                rest = after_quote;
+                continue;
             }
-            if let Some(after_pair) = rest.strip_prefix(b"\"\"".as_slice()) {
+            if let Some(after_pair) = after.strip_prefix(b"\"") {
                 out.extend_from_slice(b"\"\"");
                 codes.push(0);
                 rest = after_pair;
@@ -317,6 +313,18 @@ fn extract(text: &[u8], codes: &mut Vec<usize>, tail: &mut Vec<u8>) -> Vec<u8> {
         rest = after;
     }
     out
+}
+
+/// When `s` (what follows an opening quote) starts with the content of a string to cut out
+/// and its closing quote: the decoded bytes and what follows the closing quote.
+fn extractable(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let run = s.iter().take_while(|c| is_b64url(**c)).count();
+    if !EXTRACT_LENGTHS.contains(&run) {
+        return None;
+    }
+    let (content, after) = s.split_at_checked(run)?;
+    let after_quote = after.strip_prefix(b"\"")?;
+    Some((canonical_b64(content)?, after_quote))
 }
 
 fn canonical_b64(s: &[u8]) -> Option<Vec<u8>> {

@@ -4,23 +4,28 @@
 //!
 //! ```text
 //! VP1:<base45(body)>
-//! body    = flag content            flag 0x00: content as is
-//!                                   flag 0x01: content as one raw DEFLATE stream, VP1 dictionary
-//! content = form part…              form 0 = JWS, 1 = SD-JWT, 2 = SD-JWT+KB
-//! part    = varint(length) bytes    every token segment base64url-decoded
+//! body = flag rest        flag 0x00: rest = head ‖ tail
+//!                         flag 0x01: rest = raw DEFLATE(head, VP1 dictionary) ‖ tail
+//! head = form, each part's length and text, signature lengths, extraction codes
+//! tail = signature bytes and the bytes of long base64url strings cut out of the text
 //! ```
 //!
-//! Design, in short (the measurements are in docs/formats.md):
-//! - Every segment of the token is base64url-decoded before compression: base64url costs 8
-//!   bits for 6, and DEFLATE cannot undo that for random bytes (signatures, digests). Because
-//!   our JOSE code accepts only canonical unpadded base64url, re-encoding restores the exact
-//!   text, and [`encode`] refuses anything it could not restore byte for byte.
-//! - Raw DEFLATE with a fixed preset dictionary of strings every credential repeats (header,
-//!   VCDM context and types, status entry, `cnf`, KB-JWT claims). DEFLATE because every
-//!   platform has it (zlib `inflateSetDictionary` on a raw stream), unlike zstd or brotli
-//!   dictionaries. The uncompressed flag is used when compression would not help.
-//! - base45 (RFC 9285) because its alphabet is the QR alphanumeric set: 5.5 bits per
-//!   character in the QR symbol, against 8 for byte mode.
+//! Design, in short (measurements in docs/formats.md):
+//! - Every segment of the token is base64url-decoded first: base64url spends 8 bits on 6,
+//!   which DEFLATE cannot win back on random bytes. Our JOSE code accepts only canonical
+//!   unpadded base64url, so re-encoding restores the exact text; [`encode`] refuses anything
+//!   it could not restore byte for byte, and checks its own output by decoding it.
+//! - Random bytes skip compression: signatures, and the 16/32/64-byte base64url strings
+//!   inside the JSON (salts, nonces, digests, `sd_hash`, key coordinates), which the encoder
+//!   cuts out leaving `""` and moves to the tail. In the fixed-Huffman blocks DEFLATE picks
+//!   for bodies this small, a base64url character costs 8 bits as a literal but carries 6,
+//!   so the tail saves a quarter of each such string.
+//! - Raw DEFLATE with a fixed preset dictionary (`dict-v1.txt`): the strings every credential
+//!   repeats, plus common Kazakh, Russian and English words. DEFLATE because every platform
+//!   has it (zlib `inflateSetDictionary` on a raw stream); zstd with the same dictionary was
+//!   slightly larger. The stored flag is used when compression does not help.
+//! - base45 (RFC 9285): its alphabet is the QR alphanumeric set, 5.5 bits per character in
+//!   the symbol against 8 in byte mode.
 //!
 //! [`decode`] is a security boundary (untrusted QR text). It checks the length before
 //! anything else, inflates with a hard output cap, reads with checked slicing only, and
@@ -50,9 +55,10 @@ use body::Parts;
 /// The prefix of a version-1 envelope (all characters are QR alphanumeric).
 pub const PREFIX: &str = "VP1:";
 
-/// Body flag: the content follows as is.
+/// Body flag: head and tail follow as they are.
 const FLAG_STORED: u8 = 0x00;
-/// Body flag: the content is one raw DEFLATE stream primed with the VP1 dictionary.
+/// Body flag: the head is one raw DEFLATE stream primed with the VP1 dictionary; the tail
+/// follows the end of the stream.
 const FLAG_DEFLATE_DICT_V1: u8 = 0x01;
 
 /// Longest prefix-like head that [`is_envelope`] recognises (`VP1`, `HC1`, …).
