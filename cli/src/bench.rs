@@ -51,14 +51,20 @@ fn rate(secs: f64, threads: usize, f: &(dyn Fn() + Sync)) -> f64 {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().map_or(0, |(n, t)| (n as f64 * secs / t.as_secs_f64()) as u64))
+            .map(|h| {
+                h.join()
+                    .map_or(0, |(n, t)| (n as f64 * secs / t.as_secs_f64()) as u64)
+            })
             .sum()
     });
     total as f64 / secs
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    ensure!(args.seconds > 0.0 && args.seconds <= 60.0, "--seconds must be in (0, 60]");
+    ensure!(
+        args.seconds > 0.0 && args.seconds <= 60.0,
+        "--seconds must be in (0, 60]"
+    );
     let sample = match &args.claims {
         Some(path) => Sample::new(&crate::read_json(path)?),
         None => Sample::standard(),
@@ -69,7 +75,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 
     // Sanity: the sample must verify, or the figures mean nothing.
     let verdict = vpass_verifier::verify(&sample.qr_text, &sample.store, &sample.policy);
-    ensure!(verdict.valid, "the sample presentation does not verify: {:?}", verdict.errors);
+    ensure!(
+        verdict.valid,
+        "the sample presentation does not verify: {:?}",
+        verdict.errors
+    );
 
     let claims_json = vpass_credential::json::parse(
         model::Credential::from_json(&vpass_credential::json::parse(
@@ -87,7 +97,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .selectively_disclosable()
         .iter()
         .map(|n| {
-            vec![sdjwt::PathSeg::Key("credentialSubject".into()), sdjwt::PathSeg::Key((*n).into())]
+            vec![
+                sdjwt::PathSeg::Key("credentialSubject".into()),
+                sdjwt::PathSeg::Key((*n).into()),
+            ]
         })
         .collect();
     let holder_public = sample.holder.public();
@@ -96,7 +109,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let _ = sdjwt::issue(&sample.office, jwt, &paths, &mut OsSalts);
     };
     let present = || {
-        let kb = KbParams { key: &sample.holder, aud: AUD, nonce: NONCE, iat: sample.policy.now };
+        let kb = KbParams {
+            key: &sample.holder,
+            aud: AUD,
+            nonce: NONCE,
+            iat: sample.policy.now,
+        };
         if let Ok(p) = sdjwt::present_names(&sample.issued, &[], Some(&kb)) {
             let _ = envelope::encode(&p);
         }
@@ -120,11 +138,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let s = args.seconds;
     eprintln!("measuring for {s} s each on {cores} core(s)…");
     let figures = [
-        ("sign (issue SD-JWT VC)", rate(s, 1, &sign), rate(s, cores, &sign)),
-        ("present (disclose + KB + QR)", rate(s, 1, &present), rate(s, cores, &present)),
-        ("verify QR, with key binding", rate(s, 1, &verify_kb), rate(s, cores, &verify_kb)),
-        ("verify QR, no key binding", rate(s, 1, &verify_no_kb), rate(s, cores, &verify_no_kb)),
-        ("raw Ed25519 verify_strict", rate(s, 1, &raw), rate(s, cores, &raw)),
+        (
+            "sign (issue SD-JWT VC)",
+            rate(s, 1, &sign),
+            rate(s, cores, &sign),
+        ),
+        (
+            "present (disclose + KB + QR)",
+            rate(s, 1, &present),
+            rate(s, cores, &present),
+        ),
+        (
+            "verify QR, with key binding",
+            rate(s, 1, &verify_kb),
+            rate(s, cores, &verify_kb),
+        ),
+        (
+            "verify QR, no key binding",
+            rate(s, 1, &verify_no_kb),
+            rate(s, cores, &verify_no_kb),
+        ),
+        (
+            "raw Ed25519 verify_strict",
+            rate(s, 1, &raw),
+            rate(s, cores, &raw),
+        ),
     ];
     let per_verify_floor = 2.0 / figures[4].1;
     let overhead = (1.0 / figures[2].1) / per_verify_floor - 1.0;
@@ -143,7 +181,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{:<32} {:>14} {:>14}", "operation", "1 core /s", format!("{cores} cores /s"));
+        println!(
+            "{:<32} {:>14} {:>14}",
+            "operation",
+            "1 core /s",
+            format!("{cores} cores /s")
+        );
         for (name, one, all) in figures {
             println!("{name:<32} {one:>14.0} {all:>14.0}");
         }

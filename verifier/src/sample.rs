@@ -46,8 +46,8 @@ pub const NONCE: &str = "n-0S6_WzA2Mj";
 impl Sample {
     /// Build the sample from a VCDM credential JSON (e.g. [`STANDARD_HOURS`]).
     pub fn new(claims: &Value) -> Result<Sample> {
-        let office = SigningKey::from_seed(&[0x0f; 32])
-            .with_kid("did:web:front-office.example:astana#2026");
+        let office =
+            SigningKey::from_seed(&[0x0f; 32]).with_kid("did:web:front-office.example:astana#2026");
         let holder = SigningKey::from_seed(&[0x42; 32]);
         let cred = Credential::from_json(claims)?;
         let iat = cred.valid_from();
@@ -56,11 +56,21 @@ impl Sample {
             .kind()
             .selectively_disclosable()
             .iter()
-            .map(|n| vec![PathSeg::Key("credentialSubject".into()), PathSeg::Key((*n).into())])
+            .map(|n| {
+                vec![
+                    PathSeg::Key("credentialSubject".into()),
+                    PathSeg::Key((*n).into()),
+                ]
+            })
             .collect();
         let issued = sdjwt::issue(&office, jwt, &paths, &mut OsSalts)?;
         let now = UnixTime(iat.0 + 3_600);
-        let kb = KbParams { key: &holder, aud: AUD, nonce: NONCE, iat: now };
+        let kb = KbParams {
+            key: &holder,
+            aud: AUD,
+            nonce: NONCE,
+            iat: now,
+        };
         let presentation = sdjwt::present_names(&issued, &[], Some(&kb))?;
         let presentation_no_kb = sdjwt::present_names(&issued, &[], None)?;
         let qr_text = envelope::encode(&presentation)?;

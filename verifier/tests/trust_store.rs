@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The verifier with a trust-store folder: trust list, issuer authority, revocation, and the
 //! ways each can be attacked (attack catalog F3, F4, G1–G4, H1–H4).
 
