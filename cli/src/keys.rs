@@ -42,8 +42,10 @@ pub fn run(cmd: KeysCmd) -> anyhow::Result<ExitCode> {
                 KeyAlg::ES256 => SigningKey::generate_p256(),
             };
             let did = key.public().did_key();
-            let kid = format!("{did}#{}", did.trim_start_matches("did:key:"));
-            let key = key.with_kid(kid);
+            // The `kid` is the did:key itself: it names the key completely, and verifiers given
+            // `--issuer-key did:key:…` match it directly (a DID URL fragment would only add
+            // ~50 characters to every QR code).
+            let key = key.with_kid(did.clone());
             let mut text = serde_json::to_string_pretty(&key.to_private_jwk())?;
             text.push('\n');
             crate::write_file(&out, text.as_bytes(), true)?;

@@ -5,6 +5,7 @@
 //! line; progress and messages go to stderr; `--json` gives structured output.
 
 mod bench;
+mod demo;
 mod issue;
 mod keys;
 mod present;
@@ -28,6 +29,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole story once — issue, present, QR, verify, forgeries refused — printing
+    /// each step.
+    Demo(demo::DemoArgs),
     /// Make and inspect keys.
     #[command(subcommand)]
     Keys(keys::KeysCmd),
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Issue(args) => issue::run(args),
         Command::Present(args) => present::run(args),
