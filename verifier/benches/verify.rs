@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `cargo bench -p vpass-verifier`: what one verification of the standard presentation costs,
 //! next to the Ed25519 signature checks it cannot avoid.
 //!
