@@ -306,3 +306,96 @@ fn qr_encode_writes_png() {
     let out = vpass(&s.dir.0, &["qr", "encode", "HELLO", "--out", "h.png"], None);
     assert!(out.status.success());
 }
+
+#[test]
+fn p256_holder_key_binds_like_ed25519() {
+    let dir = TempDir::new("p256");
+    let office = stdout(&vpass(
+        &dir.0,
+        &["keys", "generate", "--out", "office.jwk"],
+        None,
+    ));
+    let holder = vpass(
+        &dir.0,
+        &["keys", "generate", "--out", "h.jwk", "--alg", "ES256"],
+        None,
+    );
+    assert!(stdout(&holder).starts_with("did:key:zDn"));
+    let claims = repo_root().join("examples/skill.json");
+    let issued = vpass(
+        &dir.0,
+        &[
+            "issue",
+            "--key",
+            "office.jwk",
+            "--claims",
+            claims.to_str().unwrap(),
+            "--holder",
+            "h.jwk",
+        ],
+        None,
+    );
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    std::fs::write(dir.0.join("skill.sdjwt"), stdout(&issued)).unwrap();
+    let p = vpass(
+        &dir.0,
+        &[
+            "present",
+            "--token",
+            "skill.sdjwt",
+            "--holder-key",
+            "h.jwk",
+            "--aud",
+            "u",
+            "--nonce",
+            "1",
+            "--text",
+        ],
+        None,
+    );
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let out = vpass(
+        &dir.0,
+        &[
+            "verify",
+            "--issuer-key",
+            &office,
+            "--aud",
+            "u",
+            "--nonce",
+            "1",
+            "--json",
+            "-",
+        ],
+        Some(&stdout(&p)),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["holder_bound"], true);
+    // The wrong holder key cannot present it.
+    vpass(
+        &dir.0,
+        &["keys", "generate", "--out", "other.jwk", "--alg", "ES256"],
+        None,
+    );
+    let p = vpass(
+        &dir.0,
+        &[
+            "present",
+            "--token",
+            "skill.sdjwt",
+            "--holder-key",
+            "other.jwk",
+            "--aud",
+            "u",
+            "--text",
+        ],
+        None,
+    );
+    assert!(!p.status.success());
+    assert!(String::from_utf8_lossy(&p.stderr).contains("KB_KEY_INVALID"));
+}

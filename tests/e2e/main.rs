@@ -3,8 +3,10 @@
 //!
 //! Index of test files:
 //! - `cli.rs`: keys, issue, present, verify, qr encode through the binary;
-//! - `interop.rs`: SD-JWT VC and VC-JWT exchanged with npm `@sd-jwt/sd-jwt-vc` and `jose`.
+//! - `interop.rs`: SD-JWT VC and VC-JWT exchanged with npm `@sd-jwt/sd-jwt-vc` and `jose`;
+//! - `josekit.rs`: the same with josekit (Rust, OpenSSL), the JOSE library the design names.
 
 mod cli;
 mod interop;
+mod josekit;
 mod util;
