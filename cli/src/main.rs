@@ -92,6 +92,18 @@ pub(crate) fn read_input(path: &Path, cap: usize) -> anyhow::Result<String> {
     String::from_utf8(buf).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
+/// Read untrusted text from standard input for a verdict: at most `cap + 1` bytes (so that an
+/// oversized input still reaches the verifier and gets its `PAYLOAD_TOO_LARGE` verdict), and
+/// invalid UTF-8 replaced rather than refused (it then fails as a malformed credential).
+pub(crate) fn read_untrusted_stdin(cap: usize) -> anyhow::Result<String> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(cap as u64 + 1)
+        .read_to_end(&mut buf)
+        .context("reading standard input")?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
 /// Read a JSON file strictly (duplicate members refused).
 pub(crate) fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = read_input(path, 1024 * 1024)?;

@@ -52,7 +52,7 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let input = match (&args.text, &args.image, &args.stdin) {
         (Some(t), None, None) => t.clone(),
-        (None, None, Some(_)) => crate::read_input(std::path::Path::new("-"), MAX_TOKEN)?,
+        (None, None, Some(_)) => crate::read_untrusted_stdin(MAX_TOKEN)?,
         (None, Some(_), None) => {
             bail!("reading QR codes from images is not available yet; use --text or -")
         }
