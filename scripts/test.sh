@@ -10,6 +10,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== cargo doc (broken links and missing docs fail)" >&2
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked --quiet
+
 echo "== interoperability prerequisites" >&2
 scripts/interop-setup.sh || echo "interop setup failed; the interop tests will say why they skip" >&2
 

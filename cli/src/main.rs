@@ -4,6 +4,9 @@
 //! (`vpass-credential`, `vpass-verifier`). Tokens, QR text and ids go to stdout, one per
 //! line; progress and messages go to stderr; `--json` gives structured output.
 
+// Doc comments here are `--help` text for people, where bare URLs read best.
+#![allow(rustdoc::bare_urls)]
+
 mod bench;
 mod demo;
 mod issue;
