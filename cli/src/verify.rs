@@ -44,6 +44,10 @@ pub struct VerifyArgs {
     /// Accept only this credential type (e.g. VolunteerHoursCredential).
     #[arg(long = "type")]
     expected_type: Option<String>,
+    /// Also accept credential types vpass does not define (third-party tokens from a
+    /// trusted key).
+    #[arg(long)]
+    allow_other_types: bool,
     /// Language of the verdict: kk, ru or en (default from VPASS_LANG / LANG).
     #[arg(long)]
     lang: Option<String>,
@@ -76,6 +80,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     policy.nonce = args.nonce.clone();
     policy.require_key_binding = args.require_holder_binding;
     policy.expected_type = args.expected_type.clone();
+    policy.allow_other_types = args.allow_other_types;
     let lang = match &args.lang {
         Some(l) => Lang::parse(l).with_context(|| format!("--lang {l}: use kk, ru or en"))?,
         None => Lang::from_env(),

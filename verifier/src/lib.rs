@@ -7,16 +7,13 @@
 //! signed trust list with cached status lists in a folder).
 //!
 //! ```
-//! use vpass_credential::keys::{Signer, SigningKey};
-//! use vpass_credential::{sdjwt, time::UnixTime};
-//! use vpass_verifier::{Policy, TrustStore};
-//! let office = SigningKey::from_seed(&[7; 32]);
-//! let claims = serde_json::json!({"iss": "did:web:office.example", "iat": 1_780_000_000,
-//!     "type": ["VerifiableCredential", "VolunteerHoursCredential"]});
-//! let token = sdjwt::issue(&office, claims, &[], &mut sdjwt::OsSalts).unwrap();
-//! let store = TrustStore::with_keys(vec![office.public()]);
-//! let verdict = vpass_verifier::verify(&token, &store, &Policy::at(UnixTime(1_800_000_000)));
+//! use vpass_verifier::sample::Sample;
+//! // The standard hours credential, presented from QR text with key binding.
+//! let s = Sample::standard().unwrap();
+//! let verdict = vpass_verifier::verify(&s.qr_text, &s.store, &s.policy);
 //! assert!(verdict.valid, "{:?}", verdict.errors);
+//! assert!(verdict.holder_bound);
+//! assert_eq!(verdict.claims["credentialSubject"]["hours"], 48);
 //! ```
 
 pub mod i18n;

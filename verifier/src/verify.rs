@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 use vpass_credential::keys::PublicKey;
 use vpass_credential::limits::{CLOCK_SKEW_SECS, MAX_QR_TEXT, MAX_TOKEN};
+use vpass_credential::model::{self, Credential, CredentialKind};
 use vpass_credential::sdjwt::{KbPolicy, PathSeg, SdJwt, VerifyOptions};
 use vpass_credential::time::UnixTime;
 use vpass_credential::trust::{Office, VerifiedTrustList};
@@ -27,6 +28,10 @@ pub struct Policy {
     pub nonce: Option<String>,
     /// Accept only this credential type (e.g. `VolunteerHoursCredential`).
     pub expected_type: Option<String>,
+    /// Also accept credentials of types vpass does not define (third-party tokens of the
+    /// standard shapes from trusted keys). Off by default: anything else is
+    /// `WRONG_CREDENTIAL_TYPE`.
+    pub allow_other_types: bool,
     /// Clock-skew allowance, seconds.
     pub skew: i64,
 }
@@ -40,6 +45,7 @@ impl Policy {
             aud: None,
             nonce: None,
             expected_type: None,
+            allow_other_types: false,
             skew: CLOCK_SKEW_SECS,
         }
     }
@@ -73,8 +79,11 @@ pub fn verify(input: &str, store: &TrustStore, policy: &Policy) -> Verdict {
             input.len(),
         ));
     }
-    // Every JWS starts with `eyJ` (base64url of `{"`); anything else is QR envelope text.
-    let token: Cow<'_, str> = if input.starts_with("eyJ") {
+    // QR envelope text is prefixed (`VP1:`) and uses only the QR alphanumeric set, which has
+    // no lower-case letters; a JWS (compact or JSON serialization) always has some. Text that
+    // is neither goes to the envelope decoder, which names a missing or unknown prefix.
+    let looks_like_token = input.bytes().any(|b| b.is_ascii_lowercase() || b == b'{');
+    let token: Cow<'_, str> = if looks_like_token && !envelope::is_envelope(input) {
         Cow::Borrowed(input)
     } else {
         match envelope::decode(input) {
@@ -115,6 +124,14 @@ fn find_key<'s>(
         .iter()
         .filter(|k| k.alg() == jws.header.alg)
         .collect();
+    if candidates.is_empty() && !store.keys().is_empty() {
+        // Trusted keys exist, but none of the header's algorithm (RFC 8725 §3.1).
+        return Err(Error::value(
+            Code::AlgKeyMismatch,
+            "alg",
+            jws.header.alg.as_str(),
+        ));
+    }
     // A did:key `kid` names its key directly.
     if let Some(kid) = jws
         .header
@@ -210,7 +227,8 @@ fn verify_jwt(token: &str, store: &TrustStore, policy: &Policy, mut v: Verdict) 
     finish(v, &checked.claims, checked.times, office, store, policy)
 }
 
-/// Checks common to both formats, after the signature and validity window passed.
+/// Checks common to both formats, after the signature and validity window passed: the
+/// type the policy wants, the issuer's authority, revocation, then the credential's own rules.
 fn finish(
     mut v: Verdict,
     claims: &Map<String, Value>,
@@ -243,6 +261,19 @@ fn finish(
         if !v.types.iter().any(|t| t == want) {
             return v.reject(&Error::value(Code::WrongCredentialType, "type", want));
         }
+    }
+    let kind = v
+        .types
+        .iter()
+        .find_map(|t| CredentialKind::from_type_name(t));
+    if kind.is_none() && !policy.allow_other_types {
+        let shown = v
+            .types
+            .iter()
+            .find(|t| *t != "VerifiableCredential")
+            .cloned();
+        let shown = shown.as_deref().unwrap_or("(none)");
+        return v.reject(&Error::value(Code::WrongCredentialType, "type", shown));
     }
     match office {
         Some(office) => {
@@ -279,8 +310,43 @@ fn finish(
             "No status list is cached, so revocation was not checked.",
         )),
     }
+    if let Some(kind) = kind {
+        if let Err(e) = check_vpass_rules(claims, kind) {
+            return v.reject(&e);
+        }
+    }
     v.valid = v.errors.is_empty();
     v
+}
+
+/// A vpass credential must satisfy the vpass model (required members such as `validUntil`,
+/// the field rules) — the same checks an office ran before signing. Members the model does not
+/// know are ignored here rather than refused, so that a newer office's additions do not make
+/// older verifiers reject its credentials; they still appear in the verdict's claims.
+fn check_vpass_rules(claims: &Map<String, Value>, kind: CredentialKind) -> Result<(), Error> {
+    const TOP: &[&str] = &[
+        "@context",
+        "type",
+        "id",
+        "name",
+        "description",
+        "issuer",
+        "validFrom",
+        "validUntil",
+        "credentialSubject",
+        "credentialStatus",
+    ];
+    let mut vc = model::from_jwt_claims(claims)?;
+    if let Value::Object(top) = &mut vc {
+        top.retain(|k, _| TOP.contains(&k.as_str()));
+        let members = kind.subject_members();
+        if let Some(Value::Object(subject)) = top.get_mut("credentialSubject") {
+            if !members.is_empty() {
+                subject.retain(|k, _| k == "id" || members.contains(&k.as_str()));
+            }
+        }
+    }
+    Credential::from_json(&vc).map(|_| ())
 }
 
 /// Revocation (W3C Bitstring Status List §3.2): the list must belong to the credential's

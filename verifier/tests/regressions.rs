@@ -1,0 +1,90 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Regressions found by the attack-catalog review, one test per finding.
+
+use serde_json::Value;
+use vpass_credential::keys::{Signer, SigningKey};
+use vpass_credential::status::{sign_status_list, StatusList};
+use vpass_credential::time::UnixTime;
+use vpass_credential::{b64, jose, json, model, vcjwt};
+use vpass_verifier::sample::{Sample, STANDARD_HOURS};
+use vpass_verifier::Verdict;
+
+fn code(v: &Verdict) -> &str {
+    v.errors.first().map_or("", |f| f.code)
+}
+
+/// The standard credential's JWT claims, as an office would sign them.
+fn hours_claims() -> Value {
+    let vc = json::parse(STANDARD_HOURS.as_bytes(), "t").unwrap();
+    let cred = model::Credential::from_json(&vc).unwrap();
+    model::to_jwt_claims(&cred, cred.valid_from(), None)
+}
+
+#[test]
+fn r1_p256_token_against_ed25519_keys_is_alg_key_mismatch() {
+    let s = Sample::standard().unwrap();
+    let token = jose::sign_json(
+        &SigningKey::generate_p256(),
+        Some("vc+jwt"),
+        &hours_claims(),
+    );
+    let v = vpass_verifier::verify(&token, &s.store, &s.policy);
+    assert_eq!(code(&v), "ALG_KEY_MISMATCH");
+}
+
+#[test]
+fn r2_status_list_credential_is_not_a_volunteer_credential() {
+    let s = Sample::standard().unwrap();
+    let list = StatusList::new(131_072).unwrap();
+    let token = sign_status_list(
+        &s.office,
+        "did:web:front-office.example:astana",
+        "https://front-office.example/status/1",
+        "revocation",
+        &list,
+        UnixTime(s.policy.now.0 - 60),
+        UnixTime(s.policy.now.0 + 86_400),
+    );
+    let v = vpass_verifier::verify(&token, &s.store, &s.policy);
+    assert_eq!(code(&v), "WRONG_CREDENTIAL_TYPE");
+    let bare = vcjwt::issue(&s.office, &serde_json::json!({"iss": "did:web:x"})).unwrap();
+    let v = vpass_verifier::verify(&bare, &s.store, &s.policy);
+    assert_eq!(code(&v), "WRONG_CREDENTIAL_TYPE");
+    // Third-party types pass only when the policy allows them.
+    let mut open = s.policy.clone();
+    open.allow_other_types = true;
+    assert!(vpass_verifier::verify(&bare, &s.store, &open).valid);
+}
+
+#[test]
+fn r3_json_serialization_is_malformed_jws_and_spaced_headers_are_accepted() {
+    let s = Sample::standard().unwrap();
+    let token = vcjwt::issue(&s.office, &hours_claims()).unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let json_form = serde_json::json!({"protected": parts[0], "payload": parts[1],
+        "signature": parts[2]})
+    .to_string();
+    let v = vpass_verifier::verify(&json_form, &s.store, &s.policy);
+    assert_eq!(code(&v), "MALFORMED_JWS");
+    // A header with spaces (`{ "alg"…`, base64url `eyAi…`) is still a JWS.
+    let header = b64::encode(r#"{ "alg": "EdDSA", "typ": "vc+jwt" }"#);
+    let input = format!("{header}.{}", parts[1]);
+    let sig = b64::encode(s.office.sign(input.as_bytes()));
+    let v = vpass_verifier::verify(&format!("{input}.{sig}"), &s.store, &s.policy);
+    assert!(v.valid, "{:?}", v.errors);
+}
+
+#[test]
+fn r4_vpass_credential_without_exp_is_refused() {
+    let s = Sample::standard().unwrap();
+    let mut claims = hours_claims();
+    claims.as_object_mut().unwrap().remove("exp");
+    let token = vcjwt::issue(&s.office, &claims).unwrap();
+    let v = vpass_verifier::verify(&token, &s.store, &s.policy);
+    assert_eq!(code(&v), "INVALID_FIELD", "{:?}", v.errors);
+    assert!(v.errors[0]
+        .detail
+        .as_deref()
+        .unwrap_or("")
+        .contains("validUntil"));
+}
