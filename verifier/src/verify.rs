@@ -237,7 +237,12 @@ fn finish(
     store: &TrustStore,
     policy: &Policy,
 ) -> Verdict {
-    let view = vcdm_view(claims);
+    // The VCDM view the model rebuilds from the JWT claims, also what the verdict shows.
+    let model_view = model::from_jwt_claims(claims);
+    let view = match &model_view {
+        Ok(vc) => vc.clone(),
+        Err(_) => vcdm_view(claims),
+    };
     v.issuer = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
     v.types = view
         .get("type")
@@ -311,7 +316,7 @@ fn finish(
         )),
     }
     if let Some(kind) = kind {
-        if let Err(e) = check_vpass_rules(claims, kind) {
+        if let Err(e) = model_view.and_then(|vc| check_vpass_rules(vc, kind)) {
             return v.reject(&e);
         }
     }
@@ -323,7 +328,7 @@ fn finish(
 /// the field rules) — the same checks an office ran before signing. Members the model does not
 /// know are ignored here rather than refused, so that a newer office's additions do not make
 /// older verifiers reject its credentials; they still appear in the verdict's claims.
-fn check_vpass_rules(claims: &Map<String, Value>, kind: CredentialKind) -> Result<(), Error> {
+fn check_vpass_rules(mut vc: Value, kind: CredentialKind) -> Result<(), Error> {
     const TOP: &[&str] = &[
         "@context",
         "type",
@@ -336,7 +341,6 @@ fn check_vpass_rules(claims: &Map<String, Value>, kind: CredentialKind) -> Resul
         "credentialSubject",
         "credentialStatus",
     ];
-    let mut vc = model::from_jwt_claims(claims)?;
     if let Value::Object(top) = &mut vc {
         top.retain(|k, _| TOP.contains(&k.as_str()));
         let members = kind.subject_members();
