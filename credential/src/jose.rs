@@ -69,10 +69,10 @@ impl Header {
     /// with an optional `application/` prefix).
     pub fn expect_typ(&self, allowed: &[&str]) -> Result<()> {
         let typ = self.typ.as_deref().unwrap_or("");
-        let bare = typ
-            .get(..12)
-            .filter(|p| p.eq_ignore_ascii_case("application/"))
-            .map_or(typ, |_| &typ[12..]);
+        let bare = match typ.split_at_checked(12) {
+            Some((prefix, rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+            _ => typ,
+        };
         if allowed.iter().any(|a| a.eq_ignore_ascii_case(bare)) {
             Ok(())
         } else {
@@ -143,7 +143,10 @@ pub fn parse_with_limit(token: &str, limit: usize) -> Result<UnverifiedJws<'_>> 
         return Err(Error::field(Code::AlgNotAllowed, "signature"));
     }
     let signature = b64::decode(s, "signature")?;
-    let signing_input = &token[..h.len() + 1 + p.len()];
+    // `h.p` is a prefix of `token` by construction of the split above.
+    let signing_input = token
+        .get(..h.len() + 1 + p.len())
+        .ok_or(Error::new(Code::MalformedJws))?;
     Ok(UnverifiedJws {
         header,
         unverified_payload,

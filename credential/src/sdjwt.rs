@@ -280,8 +280,10 @@ impl<'a> SdJwt<'a> {
         let Some(last_tilde) = text.rfind('~') else {
             return Err(Error::field(Code::SdFormat, "~"));
         };
-        let without_kb = &text[..=last_tilde];
-        let kb_text = &text[last_tilde + 1..];
+        // `last_tilde` is the index of a one-byte `~`, so both sides are on char boundaries.
+        let (without_kb, kb_text) = text
+            .split_at_checked(last_tilde + 1)
+            .ok_or(Error::field(Code::SdFormat, "~"))?;
         let mut parts = without_kb[..last_tilde].split('~');
         let jws_text = parts.next().unwrap_or_default();
         let disclosures: Vec<&str> = parts.collect();
