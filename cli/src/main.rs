@@ -7,12 +7,14 @@
 // Doc comments here are `--help` text for people, where bare URLs read best.
 #![allow(rustdoc::bare_urls)]
 
+mod admin;
 mod bench;
 mod demo;
 mod issue;
 mod keys;
 mod present;
 mod qr;
+mod serve;
 mod verify;
 
 use std::io::Read;
@@ -49,6 +51,13 @@ enum Command {
     Qr(qr::QrCmd),
     /// Measure signing and verification speed on this machine (like `openssl speed`).
     Bench(bench::BenchArgs),
+    /// Run the front-office issuer service (HTTP API, status lists, trust list).
+    Serve(serve::ServeArgs),
+    /// Revoke a credential through an office's service.
+    Revoke(issue::RevokeArgs),
+    /// Administer the issuer service's data (root key, ...).
+    #[command(subcommand)]
+    Admin(admin::AdminCmd),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +80,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args),
         Command::Qr(cmd) => qr::run(cmd),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(cmd) => admin::run(cmd),
+        Command::Revoke(args) => issue::revoke(args),
     }
 }
 

@@ -1,0 +1,51 @@
+//! `vpass serve`: the front-office issuer service (library: `vpass-issuer`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+/// Flags of `vpass serve`; each also reads an environment variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "VPASS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Database: sqlite://FILE or postgres://USER@HOST/DB (default: SQLite file vpass.db in
+    /// the data folder).
+    #[arg(long, env = "VPASS_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Folder for the database, the key-encryption key file (kek) and the initial admin token.
+    #[arg(long, env = "VPASS_DATA_DIR", default_value = "vpass-data")]
+    data_dir: PathBuf,
+    /// Public base URL of this service, used in status-list URLs (first start only; default
+    /// http://localhost:<listen port>).
+    #[arg(long, env = "VPASS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The national office's did:web (first start only; default: did:web of the public
+    /// URL's host and port, e.g. did:web:localhost%3A8080).
+    #[arg(long, env = "VPASS_OFFICE_DID")]
+    office_did: Option<String>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = vpass_issuer::Config {
+        listen: args.listen,
+        database_url: args.database_url,
+        data_dir: args.data_dir,
+        public_url: args.public_url,
+        office_did: args.office_did,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime
+        .block_on(vpass_issuer::serve(config, |addr| {
+            eprintln!("vpass serve: listening on http://{addr}");
+        }))
+        .context("vpass serve")?;
+    Ok(ExitCode::SUCCESS)
+}

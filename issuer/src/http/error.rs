@@ -1,0 +1,182 @@
+//! The service's one error type, [`ApiError`], and its RFC 9457 problem+json rendering.
+//!
+//! Every answer that is not a success is `application/problem+json`:
+//! `{"type", "title", "status", "detail", "code", "field"?}`. `code` is stable (clients and
+//! tests key on it; validation failures reuse the credential core's codes such as
+//! `INVALID_FIELD`), `field` is the JSON path or header at fault. `type` is
+//! `urn:vpass:problem:<code in lower case>`. 5xx bodies say nothing internal: the cause goes to
+//! standard error, with the same `instance` id the client sees.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::store::StoreError;
+
+/// An error answer: status, stable code, human title and detail, field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code (`INVALID_FIELD`, `UNAUTHORIZED`, ...).
+    pub code: String,
+    /// Human-readable explanation for this occurrence.
+    pub detail: String,
+    /// The JSON path or header at fault.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a status, code and detail.
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code: code.to_owned(),
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// Name the field at fault.
+    pub fn at(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// 400 with a code.
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// 400 `INVALID_FIELD` at `field`.
+    pub fn invalid_field(field: &str, reason: &str) -> ApiError {
+        ApiError::bad_request("INVALID_FIELD", format!("{field}: {reason}")).at(field)
+    }
+
+    /// 401.
+    pub fn unauthorized(detail: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", detail)
+    }
+
+    /// 403.
+    pub fn forbidden(detail: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", detail)
+    }
+
+    /// 404.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no such {what}"),
+        )
+    }
+
+    /// 500, logging `cause` (never sent to the client).
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        let instance = crate::crypto::random_hex(8);
+        eprintln!("vpass serve: internal error {instance}: {cause}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            format!("internal error; reference {instance}"),
+        )
+    }
+
+    /// A validation failure of the credential core, as a 400 with its code and field.
+    pub fn from_credential(e: &vpass_credential::Error, prefix: &str) -> ApiError {
+        use vpass_credential::Context;
+        let join = |f: &str| {
+            if prefix.is_empty() {
+                f.to_owned()
+            } else if f.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{f}")
+            }
+        };
+        let field = match e.context() {
+            Context::Field(f) => Some(join(f)),
+            Context::FieldReason { field, .. } => Some(join(field)),
+            _ => None,
+        };
+        let err = ApiError::bad_request(e.code().as_str(), e.to_string());
+        match field {
+            Some(f) => err.at(f),
+            None => err,
+        }
+    }
+
+    /// The problem document.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert(
+            "type".into(),
+            format!("urn:vpass:problem:{}", self.code.to_ascii_lowercase()).into(),
+        );
+        m.insert(
+            "title".into(),
+            self.status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned()
+                .into(),
+        );
+        m.insert("status".into(), self.status.as_u16().into());
+        m.insert("detail".into(), self.detail.clone().into());
+        m.insert("code".into(), self.code.clone().into());
+        if let Some(f) = &self.field {
+            m.insert("field".into(), f.clone().into());
+        }
+        Value::Object(m)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.to_json().to_string();
+        let mut resp = (self.status, body).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound => ApiError::not_found("credential"),
+            StoreError::AlreadyRevoked => ApiError::new(
+                StatusCode::CONFLICT,
+                "ALREADY_REVOKED",
+                "the credential is already revoked",
+            ),
+            StoreError::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "this Idempotency-Key was used with a different request; use a new key",
+            )
+            .at("Idempotency-Key"),
+            StoreError::StatusListFull => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STATUS_LIST_FULL",
+                "no free status-list index; the office needs a new status list",
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}

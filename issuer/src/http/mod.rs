@@ -1,0 +1,50 @@
+//! The HTTP API (axum): [`app`] builds the router from one shared [`AppState`].
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `GET /healthz` | anyone | `{"status":"ok"}` once the database answers |
+//! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
+//! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
+//! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
+//! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
+//! | `GET /trust-list` | anyone | the signed trust list |
+//! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
+//!
+//! Bodies are limited to [`MAX_BODY`] bytes (413 problem beyond). Every error is an RFC 9457
+//! problem ([`error::ApiError`]); see docs/api.md.
+
+pub mod credentials;
+pub mod error;
+pub mod extract;
+pub mod publish;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::service::Service;
+use error::ApiError;
+
+/// Largest accepted request body (a credential is a few KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The state every handler shares.
+pub type AppState = Arc<Service>;
+
+/// The whole router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(credentials::router())
+        .merge(publish::router())
+        .fallback(|| async { ApiError::not_found("resource") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store().setting("public_url").await?;
+    Ok(Json(serde_json::json!({"status": "ok"})))
+}

@@ -1,0 +1,867 @@
+//! The issuer's domain logic between HTTP and storage: first-start bootstrap, opening the
+//! office keys, issuance, revocation, and the signed documents verifiers download (status
+//! lists, the trust list, DID documents). HTTP handlers parse and call in here.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use vpass_credential::keys::{PublicKey, Signer, SigningKey};
+use vpass_credential::model::{self, Credential, CredentialKind};
+use vpass_credential::sdjwt::{self, PathSeg};
+use vpass_credential::status::{self, StatusList};
+use vpass_credential::time::{Clock, SystemClock, UnixTime};
+use vpass_credential::trust::{self, KeyState, Names, OfficeKey, TrustList};
+use vpass_credential::vcjwt;
+
+use crate::crypto::{self, Kek};
+use crate::http::error::ApiError;
+use crate::store::{
+    Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, OfficeRow, PgStore, Revocation,
+    SqliteStore, StatusListRow, Store, StoreError,
+};
+
+/// Entries in each status list (the W3C minimum, 16 KiB).
+pub const STATUS_LIST_SIZE: i64 = status::MIN_ENTRIES as i64;
+/// A status list credential is valid this long after signing.
+pub const STATUS_LIST_VALIDITY: i64 = 7 * 24 * 3600;
+/// A status list is re-signed when its signature is older than this.
+pub const STATUS_LIST_REFRESH: i64 = 24 * 3600;
+/// A trust list's `nextUpdate` is this long after signing.
+pub const TRUST_LIST_VALIDITY: i64 = 7 * 24 * 3600;
+/// A trust list is re-signed (next sequence) when its `nextUpdate` is closer than this.
+pub const TRUST_LIST_REFRESH_MARGIN: i64 = 6 * 24 * 3600;
+/// File the first start writes the admin token to.
+pub const INITIAL_ADMIN_TOKEN_FILE: &str = "initial-admin-token";
+/// The national office's short id.
+pub const NATIONAL: &str = "national";
+/// Longest accepted revocation reason, in characters.
+pub const MAX_REASON: usize = 500;
+
+/// How the service is configured (flags and environment of `vpass serve`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; default: SQLite file `vpass.db` in `data_dir`.
+    pub database_url: Option<String>,
+    /// Folder for the database, the KEK file and the initial admin token.
+    pub data_dir: PathBuf,
+    /// Public base URL (status-list URLs are built from it); default `http://localhost:<port>`.
+    pub public_url: Option<String>,
+    /// The national office's DID; default `did:web:` of the public URL's host and port.
+    pub office_did: Option<String>,
+}
+
+impl Config {
+    /// The defaults: 127.0.0.1:8080, `./vpass-data`.
+    pub fn default_with_data_dir(data_dir: PathBuf) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir,
+            public_url: None,
+            office_did: None,
+        }
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("vpass.db").display()))
+    }
+
+    /// The public URL in effect (no trailing slash).
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", self.listen.port()),
+        }
+    }
+}
+
+/// `did:web` of a URL's host (and port, percent-encoded), as the did:web method spec says.
+pub fn did_web_for(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    Some(format!("did:web:{}", host.replace(':', "%3A")))
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The data folder or a file in it.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The KEK.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// An authenticated operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// Operator roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// National administrator: everything, every office.
+    Admin,
+    /// Issues and revokes for one office.
+    Officer(String),
+    /// Reads everything, writes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// Parse the stored role.
+    pub fn from_row(role: &str, office: Option<String>) -> Option<Role> {
+        match (role, office) {
+            ("admin", _) => Some(Role::Admin),
+            ("auditor", _) => Some(Role::Auditor),
+            ("officer", Some(o)) => Some(Role::Officer(o)),
+            _ => None,
+        }
+    }
+
+    /// The office this role issues for (`None`: may not write).
+    fn issuing_office(&self) -> Option<&str> {
+        match self {
+            Role::Admin => Some(NATIONAL),
+            Role::Officer(o) => Some(o),
+            Role::Auditor => None,
+        }
+    }
+
+    /// Which credentials the role may see and revoke: `Some(office)`, or all (`None`).
+    fn scope(&self) -> Option<&str> {
+        match self {
+            Role::Officer(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// The running issuer: storage, office keys, root key, clock.
+pub struct Service {
+    store: Arc<dyn Store>,
+    offices: HashMap<String, OfficeRow>,
+    signers: HashMap<String, SigningKey>,
+    root: SigningKey,
+    public_url: String,
+    clock: Box<dyn Clock + Send + Sync>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("store", &self.store)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of opening the service.
+#[derive(Debug)]
+pub struct Opened {
+    /// The service.
+    pub service: Service,
+    /// Set on the first start: the file holding the initial admin token.
+    pub initial_admin_token: Option<PathBuf>,
+    /// Where the KEK came from.
+    pub kek_source: String,
+}
+
+/// Connect to the database named by `url`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    }
+}
+
+fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> StartError + 'a {
+    move |source| StartError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Open the data folder and database, bootstrapping on the first start.
+pub async fn open(config: &Config) -> Result<Opened, StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io_err("creating the data folder", &config.data_dir))?;
+    let (kek, kek_source) = Kek::load_or_create(&config.data_dir)?;
+    let store = connect(&config.database_url()).await?;
+    store.migrate().await?;
+    let clock: Box<dyn Clock + Send + Sync> = Box::new(SystemClock);
+    let mut initial_admin_token = None;
+    if store.setting("public_url").await?.is_none() {
+        initial_admin_token = Some(bootstrap(config, store.as_ref(), &kek, clock.now()).await?);
+    }
+    let service = Service::load(store, &kek, clock).await?;
+    service
+        .trust_list(initial_admin_token.is_some())
+        .await
+        .map_err(|e| StartError::Config(format!("signing the trust list failed: {e}")))?;
+    Ok(Opened {
+        service,
+        initial_admin_token,
+        kek_source,
+    })
+}
+
+async fn bootstrap(
+    config: &Config,
+    store: &dyn Store,
+    kek: &Kek,
+    now: UnixTime,
+) -> Result<PathBuf, StartError> {
+    let public_url = config.public_url();
+    let did = match &config.office_did {
+        Some(d) => d.clone(),
+        None => did_web_for(&public_url)
+            .ok_or_else(|| StartError::Config(format!("{public_url} is not an http(s) URL")))?,
+    };
+    if !did.starts_with("did:web:") || did.contains('#') {
+        return Err(StartError::Config(format!("{did} is not a did:web DID")));
+    }
+    let root = SigningKey::generate_ed25519();
+    let root_did = root.public().did_key();
+    let kid = format!("{did}#key-1");
+    let office_key = SigningKey::generate_ed25519().with_kid(kid.clone());
+    let sealed_key = kek.seal(
+        &format!("office-key:{kid}"),
+        office_key.to_private_jwk().to_string().as_bytes(),
+    );
+    let (token, token_id, token_hash) = crypto::new_api_token();
+    let b = Bootstrap {
+        settings: vec![("public_url".into(), public_url.clone())],
+        root_sealed: kek.seal(
+            &format!("root:{root_did}"),
+            root.to_private_jwk().to_string().as_bytes(),
+        ),
+        root_did,
+        office: OfficeRow {
+            id: NATIONAL.into(),
+            did,
+            name_kk: "Ұлттық волонтерлік орталық".into(),
+            name_ru: "Национальный волонтёрский центр".into(),
+            name_en: "National Volunteer Centre".into(),
+            region: None,
+            credential_types: CredentialKind::ALL
+                .iter()
+                .map(|k| k.type_name().to_owned())
+                .collect(),
+        },
+        key: KeyRow {
+            kid,
+            office_id: NATIONAL.into(),
+            public_jwk: office_key.public().to_jwk().to_string(),
+            sealed_private: sealed_key,
+            valid_from: now.0,
+            state: "active".into(),
+            state_at: None,
+        },
+        status_list: StatusListRow {
+            office_id: NATIONAL.into(),
+            list_no: 1,
+            url: format!("{public_url}/status/{NATIONAL}/1"),
+            size: STATUS_LIST_SIZE,
+            token: None,
+            valid_from: None,
+            valid_until: None,
+        },
+        admin: (crypto::random_uuid(), "admin".into()),
+        admin_token: (token_id, token_hash),
+        now: now.0,
+    };
+    // The token file is written before the commit so that a committed admin always has a
+    // token on disk; a file left by a start that died before committing is worthless.
+    let path = config.data_dir.join(INITIAL_ADMIN_TOKEN_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("removing", &path)(e)),
+    }
+    crypto::write_private_file(&path, format!("{token}\n").as_bytes())
+        .map_err(io_err("writing", &path))?;
+    if let Err(e) = store.bootstrap(&b).await {
+        let _ = std::fs::remove_file(&path);
+        return Err(e.into());
+    }
+    Ok(path)
+}
+
+/// Parse a private JWK stored sealed.
+fn open_key(kek: &Kek, label: &str, sealed: &[u8]) -> Result<SigningKey, StartError> {
+    let bytes = kek.open(label, sealed)?;
+    let jwk = vpass_credential::json::parse(&bytes, "key")
+        .map_err(|_| StoreError::Corrupt("sealed key is not JSON"))?;
+    Ok(SigningKey::from_jwk(&jwk).map_err(|_| StoreError::Corrupt("sealed key is not a JWK"))?)
+}
+
+/// The root key's did:key for the data folder's database (`vpass admin root-key`).
+pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
+    let store = connect(&config.database_url()).await?;
+    store.migrate().await?;
+    Ok(store.root_key().await?.map(|(did, _)| did))
+}
+
+fn now_plus(t: UnixTime, secs: i64) -> UnixTime {
+    UnixTime(t.0.saturating_add(secs))
+}
+
+/// What an issuance request asks for, checked.
+struct IssueRequest {
+    credential: Value,
+    holder: Option<PublicKey>,
+    format: &'static str,
+    kind: CredentialKind,
+}
+
+impl Service {
+    /// Load offices and decrypt their active keys.
+    pub async fn load(
+        store: Arc<dyn Store>,
+        kek: &Kek,
+        clock: Box<dyn Clock + Send + Sync>,
+    ) -> Result<Service, StartError> {
+        let public_url = store
+            .setting("public_url")
+            .await?
+            .ok_or(StoreError::Corrupt("no public_url"))?;
+        let (root_did, sealed) = store
+            .root_key()
+            .await?
+            .ok_or(StoreError::Corrupt("no root key"))?;
+        let root = open_key(kek, &format!("root:{root_did}"), &sealed)?;
+        let offices: HashMap<String, OfficeRow> = store
+            .offices()
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        let mut signers = HashMap::new();
+        // The newest active key of each office signs.
+        for key in store.office_keys().await? {
+            if key.state == "active" {
+                let signer =
+                    open_key(kek, &format!("office-key:{}", key.kid), &key.sealed_private)?
+                        .with_kid(key.kid.clone());
+                signers.insert(key.office_id.clone(), signer);
+            }
+        }
+        Ok(Service {
+            store,
+            offices,
+            signers,
+            root,
+            public_url,
+            clock,
+        })
+    }
+
+    /// Replace the clock (tests).
+    pub fn with_clock(mut self, clock: Box<dyn Clock + Send + Sync>) -> Service {
+        self.clock = clock;
+        self
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The root key's did:key.
+    pub fn root_did(&self) -> String {
+        self.root.public().did_key()
+    }
+
+    /// Authenticate a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Operator, ApiError> {
+        let bad = || ApiError::unauthorized("missing, unknown or revoked API token");
+        let id = crypto::api_token_id(token).ok_or_else(bad)?;
+        let row = self.store.token(id).await?.ok_or_else(bad)?;
+        if !crypto::token_matches(token, &row.hash) || row.revoked_at.is_some() {
+            return Err(bad());
+        }
+        let role = Role::from_row(&row.role, row.office_id)
+            .ok_or_else(|| ApiError::internal(&"unknown operator role"))?;
+        Ok(Operator {
+            id: row.operator_id,
+            name: row.operator_name,
+            role,
+        })
+    }
+
+    fn parse_issue(&self, office: &OfficeRow, body: &[u8]) -> Result<IssueRequest, ApiError> {
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let Value::Object(mut map) = value else {
+            return Err(ApiError::bad_request(
+                "MALFORMED_CREDENTIAL",
+                "the body must be a JSON object: a VCDM 2.0 credential",
+            ));
+        };
+        let holder = match map.remove("holder") {
+            None => None,
+            Some(Value::String(did)) => Some(PublicKey::from_did_key(&did).map_err(|_| {
+                ApiError::invalid_field("holder", "is not a did:key of an Ed25519 or P-256 key")
+            })?),
+            Some(jwk @ Value::Object(_)) => Some(PublicKey::from_jwk(&jwk).map_err(|_| {
+                ApiError::invalid_field("holder", "is not a public JWK (Ed25519 or P-256)")
+            })?),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "holder",
+                    "must be a did:key string or a public JWK object",
+                ))
+            }
+        };
+        let format = match map.remove("format") {
+            None => "sd-jwt",
+            Some(Value::String(f)) if f == "sd-jwt" => "sd-jwt",
+            Some(Value::String(f)) if f == "jwt" => "jwt",
+            Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
+        };
+        match map.get("issuer") {
+            None => {}
+            Some(Value::String(s)) if *s == office.did => {}
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "issuer",
+                    "is set by the server to the operator's office; leave it out",
+                ))
+            }
+        }
+        if map.contains_key("credentialStatus") {
+            return Err(ApiError::invalid_field(
+                "credentialStatus",
+                "is set by the server (a random status-list index); leave it out",
+            ));
+        }
+        map.insert("issuer".into(), office.did.clone().into());
+        let mut credential = Value::Object(map);
+        // Checked once here with a placeholder index, so signing cannot fail on content.
+        set_status(&mut credential, "", 0);
+        let checked =
+            Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
+        let kind = checked.kind();
+        if !office
+            .credential_types
+            .iter()
+            .any(|t| t == kind.type_name())
+        {
+            return Err(ApiError::bad_request(
+                "ISSUER_NOT_AUTHORIZED",
+                format!("this office may not issue {}", kind.type_name()),
+            )
+            .at("type"));
+        }
+        Ok(IssueRequest {
+            credential,
+            holder,
+            format,
+            kind,
+        })
+    }
+
+    /// Issue a credential from a request body for `op`, idempotently.
+    pub async fn issue(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let office_id = op
+            .role
+            .issuing_office()
+            .ok_or_else(|| ApiError::forbidden("auditors may not issue"))?;
+        let office = self
+            .offices
+            .get(office_id)
+            .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
+        let signer = self
+            .signers
+            .get(office_id)
+            .ok_or_else(|| ApiError::internal(&"office has no active key"))?;
+        let list = self
+            .store
+            .status_lists()
+            .await?
+            .into_iter()
+            .filter(|l| l.office_id == office_id)
+            .max_by_key(|l| l.list_no)
+            .ok_or_else(|| ApiError::internal(&"office has no status list"))?;
+        let request_hash = request_hash("POST /api/v1/credentials", body);
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        let req = self.parse_issue(office, body)?;
+        let id = crypto::random_uuid();
+        let now = self.clock.now();
+        let url = list.url.clone();
+        let sign = |index: u64| -> Result<(String, Vec<u8>), StoreError> {
+            let mut credential = req.credential.clone();
+            set_status(&mut credential, &url, index);
+            let checked = Credential::from_json(&credential)
+                .map_err(|e| StoreError::Signing(e.to_string()))?;
+            let claims = model::to_jwt_claims(&checked, now, req.holder.as_ref());
+            let token = match req.format {
+                "jwt" => vcjwt::issue(signer, &claims),
+                _ => {
+                    let paths: Vec<Vec<PathSeg>> = req
+                        .kind
+                        .selectively_disclosable()
+                        .iter()
+                        .map(|n| {
+                            vec![
+                                PathSeg::Key("credentialSubject".into()),
+                                PathSeg::Key((*n).into()),
+                            ]
+                        })
+                        .collect();
+                    sdjwt::issue(signer, claims, &paths, &mut sdjwt::OsSalts)
+                }
+            }
+            .map_err(|e| StoreError::Signing(e.to_string()))?;
+            let body = json!({
+                "id": id,
+                "credential": token,
+                "status_index": index,
+                "status_list": url,
+                "format": req.format,
+                "type": req.kind.type_name(),
+            });
+            Ok((token, body.to_string().into_bytes()))
+        };
+        let new = NewCredential {
+            id: &id,
+            office_id,
+            kind: req.kind.type_name(),
+            format: req.format,
+            list_no: list.list_no,
+            list_size: list.size,
+            issued_at: now.0,
+            issued_by: &op.id,
+            status: 201,
+        };
+        match self.store.issue(&idem, &new, &sign).await? {
+            Answer::Fresh(body) => Ok((201, body)),
+            Answer::Replayed { status, body } => Ok((status, body)),
+        }
+    }
+
+    /// A credential visible to `op`.
+    pub async fn credential(&self, op: &Operator, id: &str) -> Result<Value, ApiError> {
+        let row = self
+            .store
+            .credential(id)
+            .await?
+            .filter(|r| op.role.scope().is_none_or(|o| o == r.office_id))
+            .ok_or_else(|| ApiError::not_found("credential"))?;
+        Ok(self.credential_json(&row))
+    }
+
+    fn credential_json(&self, row: &CredentialRow) -> Value {
+        let list_url = format!(
+            "{}/status/{}/{}",
+            self.public_url, row.office_id, row.list_no
+        );
+        let revoked = row
+            .revoked_at
+            .map(|at| json!({"at": UnixTime(at).to_rfc3339(), "reason": row.revoked_reason}));
+        json!({
+            "id": row.id,
+            "credential": row.token,
+            "status_index": row.status_index,
+            "status_list": list_url,
+            "format": row.format,
+            "type": row.kind,
+            "office": row.office_id,
+            "issued_at": UnixTime(row.issued_at).to_rfc3339(),
+            "revoked": revoked,
+        })
+    }
+
+    /// Revoke a credential, idempotently; re-signs the office's status list.
+    pub async fn revoke(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        id: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        if op.role == Role::Auditor {
+            return Err(ApiError::forbidden("auditors may not revoke"));
+        }
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let obj = value.as_object().ok_or_else(|| {
+            ApiError::bad_request("INVALID_FIELD", "the body must be {\"reason\": \"...\"}")
+        })?;
+        if let Some(k) = obj.keys().find(|k| *k != "reason") {
+            return Err(ApiError::invalid_field(k, "is not a known member"));
+        }
+        let reason = match obj.get("reason") {
+            Some(Value::String(r)) if !r.trim().is_empty() && r.chars().count() <= MAX_REASON => {
+                r.trim().to_owned()
+            }
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_field(
+                    "reason",
+                    "must be 1 to 500 characters of text",
+                ))
+            }
+            Some(_) => return Err(ApiError::invalid_field("reason", "must be a string")),
+            None => return Err(ApiError::invalid_field("reason", "is required")),
+        };
+        let request_hash = request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        let now = self.clock.now();
+        let rev = Revocation {
+            id,
+            scope: op.role.scope(),
+            reason: &reason,
+            by: &op.id,
+            now: now.0,
+        };
+        let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
+        let respond = |row: &CredentialRow| self.credential_json(row).to_string().into_bytes();
+        match self.store.revoke(&idem, &rev, &publish, &respond).await? {
+            Answer::Fresh(body) => Ok((200, body)),
+            Answer::Replayed { status, body } => Ok((status, body)),
+        }
+    }
+
+    fn sign_status_list(
+        &self,
+        row: &StatusListRow,
+        revoked: &[u64],
+    ) -> Result<(String, i64, i64), StoreError> {
+        let office = self
+            .offices
+            .get(&row.office_id)
+            .ok_or(StoreError::Corrupt("status list of an unknown office"))?;
+        let signer = self
+            .signers
+            .get(&row.office_id)
+            .ok_or(StoreError::Corrupt("office without an active key"))?;
+        let size = usize::try_from(row.size).map_err(|_| StoreError::Corrupt("list size"))?;
+        let mut list = StatusList::new(size).map_err(|e| StoreError::Signing(e.to_string()))?;
+        for &i in revoked {
+            list.set(i, true)
+                .map_err(|_| StoreError::Corrupt("revoked index outside the list"))?;
+        }
+        let now = self.clock.now();
+        let until = now_plus(now, STATUS_LIST_VALIDITY);
+        let token = status::sign_status_list(
+            signer,
+            &office.did,
+            &row.url,
+            "revocation",
+            &list,
+            now,
+            until,
+        );
+        Ok((token, now.0, until.0))
+    }
+
+    /// The office's signed status list number `list_no` (re-signed when stale).
+    pub async fn status_list(&self, office_id: &str, list_no: i64) -> Result<String, ApiError> {
+        if !self.offices.contains_key(office_id) {
+            return Err(ApiError::not_found("status list"));
+        }
+        let stale_before = self.clock.now().0 - STATUS_LIST_REFRESH;
+        let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
+        match self
+            .store
+            .fresh_status_list(office_id, list_no, stale_before, &publish)
+            .await
+        {
+            Ok(row) => row
+                .token
+                .ok_or_else(|| ApiError::internal(&"status list not signed")),
+            Err(StoreError::NotFound) => Err(ApiError::not_found("status list")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The signed trust list, re-signed under the next sequence number if `force` or due.
+    pub async fn trust_list(&self, force: bool) -> Result<String, ApiError> {
+        let now = self.clock.now();
+        let build = |sequence: i64,
+                     offices: &[OfficeRow],
+                     keys: &[KeyRow],
+                     lists: &[StatusListRow]|
+         -> Result<(String, i64, i64), StoreError> {
+            let list = TrustList {
+                sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("sequence"))?,
+                issued_at: now,
+                next_update: now_plus(now, TRUST_LIST_VALIDITY),
+                root: self.root.public().did_key(),
+                next_root: None,
+                offices: offices
+                    .iter()
+                    .map(|o| trust_office(o, keys, lists))
+                    .collect::<Result<_, _>>()?,
+            };
+            let token = trust::sign_trust_list(&self.root, &list);
+            // Self-check before publishing, as `sign_trust_list` asks.
+            trust::verify_trust_list(&token, &self.root.public(), now, None)
+                .map_err(|e| StoreError::Signing(format!("trust list self-check: {e}")))?;
+            Ok((token, now.0, list.next_update.0))
+        };
+        let due_before = now.0 + TRUST_LIST_REFRESH_MARGIN;
+        Ok(self
+            .store
+            .fresh_trust_list(force, due_before, &build)
+            .await?
+            .token)
+    }
+
+    /// The DID document of an office (`None` if unknown).
+    pub async fn did_document(&self, office_id: &str) -> Result<Option<Value>, ApiError> {
+        let Some(office) = self.offices.get(office_id) else {
+            return Ok(None);
+        };
+        let mut methods = Vec::new();
+        for key in self.store.office_keys().await? {
+            if key.office_id != office.id || key.state == "compromised" {
+                continue;
+            }
+            let jwk = vpass_credential::json::parse(key.public_jwk.as_bytes(), "jwk")
+                .map_err(|_| ApiError::internal(&"stored public JWK is not JSON"))?;
+            methods.push(json!({
+                "id": key.kid,
+                "type": "JsonWebKey",
+                "controller": office.did,
+                "publicKeyJwk": jwk,
+            }));
+        }
+        let ids: Vec<Value> = methods.iter().map(|m| m["id"].clone()).collect();
+        Ok(Some(json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
+            "id": office.did,
+            "verificationMethod": methods,
+            "assertionMethod": ids,
+        })))
+    }
+
+    /// The office whose DID is served at `/.well-known/did.json` (a host-level did:web).
+    pub fn well_known_office(&self) -> Option<&str> {
+        self.offices
+            .values()
+            .find(|o| !o.did.trim_start_matches("did:web:").contains(':'))
+            .map(|o| o.id.as_str())
+    }
+}
+
+fn trust_office(
+    o: &OfficeRow,
+    keys: &[KeyRow],
+    lists: &[StatusListRow],
+) -> Result<trust::Office, StoreError> {
+    let keys = keys
+        .iter()
+        .filter(|k| k.office_id == o.id)
+        .map(|k| {
+            let jwk = vpass_credential::json::parse(k.public_jwk.as_bytes(), "jwk")
+                .map_err(|_| StoreError::Corrupt("office_keys.public_jwk"))?;
+            let state = match (k.state.as_str(), k.state_at) {
+                ("active", _) => KeyState::Active,
+                ("retired", Some(at)) => KeyState::Retired { at: UnixTime(at) },
+                ("compromised", Some(at)) => KeyState::Compromised { at: UnixTime(at) },
+                _ => return Err(StoreError::Corrupt("office_keys.state")),
+            };
+            Ok(OfficeKey {
+                kid: k.kid.clone(),
+                jwk,
+                valid_from: UnixTime(k.valid_from),
+                valid_until: None,
+                state,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(trust::Office {
+        id: o.did.clone(),
+        names: Names {
+            kk: o.name_kk.clone(),
+            ru: o.name_ru.clone(),
+            en: o.name_en.clone(),
+        },
+        region: o.region.clone(),
+        credential_types: o.credential_types.clone(),
+        keys,
+        status_lists: lists
+            .iter()
+            .filter(|l| l.office_id == o.id)
+            .map(|l| l.url.clone())
+            .collect(),
+    })
+}
+
+/// Put a `BitstringStatusListEntry` into a credential JSON object.
+fn set_status(credential: &mut Value, list_url: &str, index: u64) {
+    // The placeholder URL only has to be a valid http(s) URL for the content check.
+    let url = if list_url.is_empty() {
+        "https://placeholder.invalid/status/0"
+    } else {
+        list_url
+    };
+    if let Value::Object(map) = credential {
+        let mut entry = Map::new();
+        entry.insert("type".into(), "BitstringStatusListEntry".into());
+        entry.insert("statusPurpose".into(), "revocation".into());
+        entry.insert("statusListIndex".into(), index.to_string().into());
+        entry.insert("statusListCredential".into(), url.into());
+        map.insert("credentialStatus".into(), Value::Object(entry));
+    }
+}
+
+/// SHA-256 over what identifies a write request: method and path, then the body.
+fn request_hash(target: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(target.len() + 1 + body.len());
+    bytes.extend_from_slice(target.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(body);
+    crypto::sha256(&bytes)
+}

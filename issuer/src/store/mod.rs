@@ -1,0 +1,328 @@
+//! Storage: one [`Store`] trait, implemented for SQLite ([`SqliteStore`], the default, one file
+//! in the data folder) and PostgreSQL ([`PgStore`]).
+//!
+//! Both implementations are generated from the same method bodies (`sql.rs`): the SQL uses
+//! `$N` placeholders, TEXT, 64-bit integers (Unix seconds) and byte strings, which both
+//! backends read the same way through sqlx's runtime `query`/`query_as` (no compile-time
+//! macros, so no `.sqlx` folder and no database at build time). The DDL differs (BLOB vs
+//! BYTEA, INTEGER vs BIGINT), hence one migration folder per backend under `migrations/`.
+//!
+//! **Atomicity.** Every write is one transaction, including its idempotency record: a request
+//! either leaves everything (credential, status-list index, idempotency answer) or nothing.
+//! SQLite write transactions start with `BEGIN IMMEDIATE`, which takes the write lock at once
+//! so that a read-then-write transaction never fails with `SQLITE_BUSY_SNAPSHOT` (see
+//! `shared/notes/crates-measured.md` §10). Status-list indices are unique per office and list
+//! (a `UNIQUE` constraint); a random index that is taken is retried with another one.
+
+mod sql;
+
+use async_trait::async_trait;
+
+pub use sql::{PgStore, SqliteStore};
+
+/// How many random status-list indices are tried before a list counts as full.
+pub const INDEX_ATTEMPTS: usize = 64;
+
+/// Storage failures. Domain outcomes (not found, already revoked, idempotency conflicts) are
+/// variants here so that the HTTP layer maps them to problems in one place.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed (connection, constraint, I/O).
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrating the schema failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data is not what this version writes.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(&'static str),
+    /// No such record (or not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// The credential is already revoked.
+    #[error("already revoked")]
+    AlreadyRevoked,
+    /// The idempotency key was used before with another request body.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    /// No free status-list index was found.
+    #[error("the status list is full")]
+    StatusListFull,
+    /// Signing or publishing inside the transaction failed.
+    #[error("signing: {0}")]
+    Signing(String),
+}
+
+/// Result alias for storage.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An office.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeRow {
+    /// Short id used in URLs (`national`, `kz-75`).
+    pub id: String,
+    /// Its `did:web`.
+    pub did: String,
+    /// Name in Kazakh.
+    pub name_kk: String,
+    /// Name in Russian.
+    pub name_ru: String,
+    /// Name in English.
+    pub name_en: String,
+    /// ISO 3166-2:KZ region, `None` for the national office.
+    pub region: Option<String>,
+    /// Credential types it may issue.
+    pub credential_types: Vec<String>,
+}
+
+/// An office signing key (private half sealed under the KEK).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    /// `<office did>#<name>`.
+    pub kid: String,
+    /// The office.
+    pub office_id: String,
+    /// The public JWK, JSON text.
+    pub public_jwk: String,
+    /// The sealed private JWK.
+    pub sealed_private: Vec<u8>,
+    /// Start of validity (Unix seconds).
+    pub valid_from: i64,
+    /// `active`, `retired` or `compromised`.
+    pub state: String,
+    /// When it was retired or compromised.
+    pub state_at: Option<i64>,
+}
+
+/// A status list of an office and its latest signed credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListRow {
+    /// The office.
+    pub office_id: String,
+    /// Its number within the office (from 1).
+    pub list_no: i64,
+    /// The URL credentials name in `statusListCredential`.
+    pub url: String,
+    /// Number of entries.
+    pub size: i64,
+    /// The latest signed status-list credential.
+    pub token: Option<String>,
+    /// Its `validFrom`.
+    pub valid_from: Option<i64>,
+    /// Its `validUntil`.
+    pub valid_until: Option<i64>,
+}
+
+/// A signed trust list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustListRow {
+    /// Its sequence number.
+    pub sequence: i64,
+    /// The compact JWS.
+    pub token: String,
+    /// When it was signed.
+    pub issued_at: i64,
+    /// When the next one is due.
+    pub next_update: i64,
+}
+
+/// An API token with its operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// SHA-256 of the token.
+    pub hash: Vec<u8>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+    /// The operator's id.
+    pub operator_id: String,
+    /// The operator's name.
+    pub operator_name: String,
+    /// `admin`, `officer` or `auditor`.
+    pub role: String,
+    /// The office an officer is scoped to.
+    pub office_id: Option<String>,
+}
+
+/// A stored credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// Its id (a UUID).
+    pub id: String,
+    /// The issuing office.
+    pub office_id: String,
+    /// The credential type name.
+    pub kind: String,
+    /// `sd-jwt` or `jwt`.
+    pub format: String,
+    /// The issued token.
+    pub token: String,
+    /// The status list number.
+    pub list_no: i64,
+    /// The status-list index.
+    pub status_index: i64,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// The operator who issued it.
+    pub issued_by: String,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// Why it was revoked.
+    pub revoked_reason: Option<String>,
+}
+
+/// Everything the first start writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// Settings (`public_url`, ...).
+    pub settings: Vec<(String, String)>,
+    /// The root key's did:key.
+    pub root_did: String,
+    /// The sealed root private key.
+    pub root_sealed: Vec<u8>,
+    /// The national office.
+    pub office: OfficeRow,
+    /// Its first key.
+    pub key: KeyRow,
+    /// Its first status list (unsigned yet).
+    pub status_list: StatusListRow,
+    /// The first admin: (operator id, name).
+    pub admin: (String, String),
+    /// The admin's token: (token id, hash).
+    pub admin_token: (String, Vec<u8>),
+    /// Now.
+    pub now: i64,
+}
+
+/// The idempotency scope of a write: operator, key and the hash of the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Idem<'a> {
+    /// The operator making the request.
+    pub operator_id: &'a str,
+    /// The `Idempotency-Key` header.
+    pub key: &'a str,
+    /// SHA-256 of the method, path and body.
+    pub request_hash: &'a [u8],
+}
+
+/// What a write answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Done now; the body to send (status as the caller decided).
+    Fresh(Vec<u8>),
+    /// Done before under the same idempotency key: the stored status and body.
+    Replayed {
+        /// HTTP status of the first answer.
+        status: u16,
+        /// Its body, byte for byte.
+        body: Vec<u8>,
+    },
+}
+
+/// A credential about to be issued (the token comes from the signing callback).
+#[derive(Debug, Clone)]
+pub struct NewCredential<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The office.
+    pub office_id: &'a str,
+    /// Type name.
+    pub kind: &'a str,
+    /// `sd-jwt` or `jwt`.
+    pub format: &'a str,
+    /// Status list number.
+    pub list_no: i64,
+    /// Status list size (indices are drawn from `0..size`).
+    pub list_size: i64,
+    /// Now.
+    pub issued_at: i64,
+    /// Operator id.
+    pub issued_by: &'a str,
+    /// HTTP status stored with the answer.
+    pub status: u16,
+}
+
+/// Signs the credential for a status index: `(token, response body)`.
+pub type SignFn<'a> = dyn Fn(u64) -> Result<(String, Vec<u8>)> + Send + Sync + 'a;
+/// A signed document with its validity: `(token, from, until)` in Unix seconds.
+pub type Signed = (String, i64, i64);
+/// Signs a status list given the revoked indices: `(token, valid_from, valid_until)`.
+pub type PublishFn<'a> = dyn Fn(&StatusListRow, &[u64]) -> Result<Signed> + Send + Sync + 'a;
+/// Signs a trust list of a sequence number from the offices, keys and lists:
+/// `(token, issued_at, next_update)`.
+pub type TrustFn<'a> =
+    dyn Fn(i64, &[OfficeRow], &[KeyRow], &[StatusListRow]) -> Result<Signed> + Send + Sync + 'a;
+/// Builds the answer to a revocation from the updated row.
+pub type RespondFn<'a> = dyn Fn(&CredentialRow) -> Vec<u8> + Send + Sync + 'a;
+
+/// A revocation request.
+#[derive(Debug, Clone)]
+pub struct Revocation<'a> {
+    /// The credential id.
+    pub id: &'a str,
+    /// Only credentials of this office (officers), or any (`None`).
+    pub scope: Option<&'a str>,
+    /// Why.
+    pub reason: &'a str,
+    /// Operator id.
+    pub by: &'a str,
+    /// Now.
+    pub now: i64,
+}
+
+/// The issuer's storage.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Create or upgrade the schema.
+    async fn migrate(&self) -> Result<()>;
+    /// A setting, if set.
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    /// Write the first-start records (fails if they exist).
+    async fn bootstrap(&self, b: &Bootstrap) -> Result<()>;
+    /// The root key: (did:key, sealed private key).
+    async fn root_key(&self) -> Result<Option<(String, Vec<u8>)>>;
+    /// All offices.
+    async fn offices(&self) -> Result<Vec<OfficeRow>>;
+    /// All office keys.
+    async fn office_keys(&self) -> Result<Vec<KeyRow>>;
+    /// All status lists.
+    async fn status_lists(&self) -> Result<Vec<StatusListRow>>;
+    /// An API token by id.
+    async fn token(&self, token_id: &str) -> Result<Option<TokenRow>>;
+    /// A credential by id.
+    async fn credential(&self, id: &str) -> Result<Option<CredentialRow>>;
+    /// Number of credentials stored (all offices).
+    async fn credential_count(&self) -> Result<i64>;
+    /// Issue: idempotency check, random free index, sign, store — one transaction.
+    async fn issue(
+        &self,
+        idem: &Idem<'_>,
+        new: &NewCredential<'_>,
+        sign: &SignFn<'_>,
+    ) -> Result<Answer>;
+    /// Revoke and re-sign the office's status list — one transaction.
+    async fn revoke(
+        &self,
+        idem: &Idem<'_>,
+        rev: &Revocation<'_>,
+        publish: &PublishFn<'_>,
+        respond: &RespondFn<'_>,
+    ) -> Result<Answer>;
+    /// The status list, re-signed first if it was never signed or was signed before
+    /// `stale_before`.
+    async fn fresh_status_list(
+        &self,
+        office_id: &str,
+        list_no: i64,
+        stale_before: i64,
+        publish: &PublishFn<'_>,
+    ) -> Result<StatusListRow>;
+    /// The latest trust list, re-signed under the next sequence number first if there is none,
+    /// if `force`, or if it is due before `due_before`.
+    async fn fresh_trust_list(
+        &self,
+        force: bool,
+        due_before: i64,
+        build: &TrustFn<'_>,
+    ) -> Result<TrustListRow>;
+}

@@ -1,0 +1,691 @@
+//! The SQL behind [`Store`](super::Store), written once and expanded for SQLite and
+//! PostgreSQL by `impl_store!` (the two differ only in pool type, how a write transaction
+//! begins, and the migration folder).
+
+use std::borrow::Cow;
+
+use async_trait::async_trait;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::*;
+use crate::crypto::random_below;
+
+/// Migrations compiled into the binary (sqlx's `migrate!` macro would need the `macros`
+/// feature and its build-time dependencies).
+#[derive(Debug, Clone, Copy)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> futures_core_box::BoxFuture<
+        'static,
+        std::result::Result<Vec<Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, desc, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*desc),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// The boxed-future type `MigrationSource` uses.
+mod futures_core_box {
+    /// A pinned, boxed, `Send` future.
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+const SQLITE_MIGRATIONS: Embedded = Embedded(&[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)]);
+const PG_MIGRATIONS: Embedded = Embedded(&[(
+    1,
+    "init",
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)]);
+
+/// SQLite storage: one file, WAL, writes serialised by `BEGIN IMMEDIATE`.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`).
+    pub async fn connect(url: &str) -> Result<SqliteStore> {
+        let opts: SqliteConnectOptions = url.parse()?;
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if url.contains(":memory:") { 1 } else { 8 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(opts)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        Migrator::new(SQLITE_MIGRATIONS)
+            .await?
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// PostgreSQL storage: several `vpass serve` instances may share one database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connect to `postgres://…`.
+    pub async fn connect(url: &str) -> Result<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        Migrator::new(PG_MIGRATIONS).await?.run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+type OfficeTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+type KeyTuple = (String, String, String, Vec<u8>, i64, String, Option<i64>);
+type ListTuple = (
+    String,
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+type CredTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+
+const CRED_COLUMNS: &str = "id, office_id, kind, format, token, list_no, status_index, \
+     issued_at, issued_by, revoked_at, revoked_reason";
+const LIST_COLUMNS: &str = "office_id, list_no, url, size, token, valid_from, valid_until";
+
+fn office_row(t: OfficeTuple) -> Result<OfficeRow> {
+    let credential_types =
+        serde_json::from_str(&t.6).map_err(|_| StoreError::Corrupt("offices.credential_types"))?;
+    Ok(OfficeRow {
+        id: t.0,
+        did: t.1,
+        name_kk: t.2,
+        name_ru: t.3,
+        name_en: t.4,
+        region: t.5,
+        credential_types,
+    })
+}
+
+fn key_row(t: KeyTuple) -> KeyRow {
+    KeyRow {
+        kid: t.0,
+        office_id: t.1,
+        public_jwk: t.2,
+        sealed_private: t.3,
+        valid_from: t.4,
+        state: t.5,
+        state_at: t.6,
+    }
+}
+
+fn list_row(t: ListTuple) -> StatusListRow {
+    StatusListRow {
+        office_id: t.0,
+        list_no: t.1,
+        url: t.2,
+        size: t.3,
+        token: t.4,
+        valid_from: t.5,
+        valid_until: t.6,
+    }
+}
+
+fn cred_row(t: CredTuple) -> CredentialRow {
+    CredentialRow {
+        id: t.0,
+        office_id: t.1,
+        kind: t.2,
+        format: t.3,
+        token: t.4,
+        list_no: t.5,
+        status_index: t.6,
+        issued_at: t.7,
+        issued_by: t.8,
+        revoked_at: t.9,
+        revoked_reason: t.10,
+    }
+}
+
+fn indices(rows: Vec<(i64,)>) -> Result<Vec<u64>> {
+    rows.into_iter()
+        .map(|(i,)| u64::try_from(i).map_err(|_| StoreError::Corrupt("credentials.status_index")))
+        .collect()
+}
+
+macro_rules! impl_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Look up an idempotency record inside a transaction: `Some(answer)` to replay,
+            /// an error if the key was used with another request.
+            async fn idem_lookup(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                idem: &Idem<'_>,
+            ) -> Result<Option<Answer>> {
+                let row: Option<(Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
+                    "SELECT request_hash, status, body FROM idempotency \
+                     WHERE operator_id = $1 AND key = $2",
+                )
+                .bind(idem.operator_id)
+                .bind(idem.key)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some((hash, _, _)) if hash != idem.request_hash => {
+                        Err(StoreError::IdempotencyMismatch)
+                    }
+                    Some((_, status, body)) => Ok(Some(Answer::Replayed {
+                        status: u16::try_from(status)
+                            .map_err(|_| StoreError::Corrupt("idempotency.status"))?,
+                        body,
+                    })),
+                }
+            }
+
+            async fn idem_store(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                idem: &Idem<'_>,
+                status: u16,
+                body: &[u8],
+                now: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO idempotency \
+                     (operator_id, key, request_hash, status, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(idem.operator_id)
+                .bind(idem.key)
+                .bind(idem.request_hash)
+                .bind(i64::from(status))
+                .bind(body)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn revoked_indices(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                office_id: &str,
+                list_no: i64,
+            ) -> Result<Vec<u64>> {
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT status_index FROM credentials \
+                     WHERE office_id = $1 AND list_no = $2 AND revoked_at IS NOT NULL",
+                )
+                .bind(office_id)
+                .bind(list_no)
+                .fetch_all(&mut **tx)
+                .await?;
+                indices(rows)
+            }
+
+            async fn republish(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                office_id: &str,
+                list_no: i64,
+                publish: &PublishFn<'_>,
+            ) -> Result<StatusListRow> {
+                let row: Option<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists WHERE office_id = $1 AND list_no = $2"
+                ))
+                .bind(office_id)
+                .bind(list_no)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let mut row = list_row(row.ok_or(StoreError::NotFound)?);
+                let revoked = Self::revoked_indices(tx, office_id, list_no).await?;
+                let (token, from, until) = publish(&row, &revoked)?;
+                sqlx::query(
+                    "UPDATE status_lists SET token = $1, valid_from = $2, valid_until = $3 \
+                     WHERE office_id = $4 AND list_no = $5",
+                )
+                .bind(&token)
+                .bind(from)
+                .bind(until)
+                .bind(office_id)
+                .bind(list_no)
+                .execute(&mut **tx)
+                .await?;
+                row.token = Some(token);
+                row.valid_from = Some(from);
+                row.valid_until = Some(until);
+                Ok(row)
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            async fn migrate(&self) -> Result<()> {
+                self.run_migrations().await
+            }
+
+            async fn setting(&self, name: &str) -> Result<Option<String>> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT value FROM settings WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|r| r.0))
+            }
+
+            async fn bootstrap(&self, b: &Bootstrap) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                for (name, value) in &b.settings {
+                    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+                        .bind(name)
+                        .bind(value)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO root_keys (did, sealed_private, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&b.root_did)
+                .bind(&b.root_sealed)
+                .bind(b.now)
+                .execute(&mut *tx)
+                .await?;
+                let o = &b.office;
+                let types = serde_json::to_string(&o.credential_types)
+                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
+                sqlx::query(
+                    "INSERT INTO offices (id, did, name_kk, name_ru, name_en, region, \
+                     credential_types, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&o.id)
+                .bind(&o.did)
+                .bind(&o.name_kk)
+                .bind(&o.name_ru)
+                .bind(&o.name_en)
+                .bind(&o.region)
+                .bind(types)
+                .bind(b.now)
+                .execute(&mut *tx)
+                .await?;
+                let k = &b.key;
+                sqlx::query(
+                    "INSERT INTO office_keys (kid, office_id, public_jwk, sealed_private, \
+                     valid_from, state, state_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&k.kid)
+                .bind(&k.office_id)
+                .bind(&k.public_jwk)
+                .bind(&k.sealed_private)
+                .bind(k.valid_from)
+                .bind(&k.state)
+                .bind(k.state_at)
+                .execute(&mut *tx)
+                .await?;
+                let l = &b.status_list;
+                sqlx::query(
+                    "INSERT INTO status_lists (office_id, list_no, url, size) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&l.office_id)
+                .bind(l.list_no)
+                .bind(&l.url)
+                .bind(l.size)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO operators (id, name, role, office_id, created_at) \
+                     VALUES ($1, $2, 'admin', NULL, $3)",
+                )
+                .bind(&b.admin.0)
+                .bind(&b.admin.1)
+                .bind(b.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, operator_id, hash, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&b.admin_token.0)
+                .bind(&b.admin.0)
+                .bind(&b.admin_token.1)
+                .bind(b.now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn root_key(&self) -> Result<Option<(String, Vec<u8>)>> {
+                Ok(sqlx::query_as(
+                    "SELECT did, sealed_private FROM root_keys ORDER BY created_at DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn offices(&self) -> Result<Vec<OfficeRow>> {
+                let rows: Vec<OfficeTuple> = sqlx::query_as(
+                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
+                     FROM offices ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(office_row).collect()
+            }
+
+            async fn office_keys(&self) -> Result<Vec<KeyRow>> {
+                let rows: Vec<KeyTuple> = sqlx::query_as(
+                    "SELECT kid, office_id, public_jwk, sealed_private, valid_from, state, \
+                     state_at FROM office_keys ORDER BY office_id, valid_from, kid",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(key_row).collect())
+            }
+
+            async fn status_lists(&self) -> Result<Vec<StatusListRow>> {
+                let rows: Vec<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(list_row).collect())
+            }
+
+            async fn token(&self, token_id: &str) -> Result<Option<TokenRow>> {
+                let row: Option<(Vec<u8>, Option<i64>, String, String, String, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT t.hash, t.revoked_at, o.id, o.name, o.role, o.office_id \
+                         FROM api_tokens t JOIN operators o ON o.id = t.operator_id \
+                         WHERE t.id = $1",
+                    )
+                    .bind(token_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| TokenRow {
+                    hash: r.0,
+                    revoked_at: r.1,
+                    operator_id: r.2,
+                    operator_name: r.3,
+                    role: r.4,
+                    office_id: r.5,
+                }))
+            }
+
+            async fn credential(&self, id: &str) -> Result<Option<CredentialRow>> {
+                let row: Option<CredTuple> =
+                    sqlx::query_as(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(cred_row))
+            }
+
+            async fn credential_count(&self) -> Result<i64> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM credentials")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn issue(
+                &self,
+                idem: &Idem<'_>,
+                new: &NewCredential<'_>,
+                sign: &SignFn<'_>,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let size = u64::try_from(new.list_size)
+                    .map_err(|_| StoreError::Corrupt("status_lists.size"))?;
+                let mut stored = None;
+                for _ in 0..INDEX_ATTEMPTS {
+                    let index = random_below(size);
+                    let signed_index =
+                        i64::try_from(index).map_err(|_| StoreError::Corrupt("index"))?;
+                    let (token, body) = sign(index)?;
+                    let done = sqlx::query(&format!(
+                        "INSERT INTO credentials ({CRED_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) \
+                         ON CONFLICT (office_id, list_no, status_index) DO NOTHING"
+                    ))
+                    .bind(new.id)
+                    .bind(new.office_id)
+                    .bind(new.kind)
+                    .bind(new.format)
+                    .bind(&token)
+                    .bind(new.list_no)
+                    .bind(signed_index)
+                    .bind(new.issued_at)
+                    .bind(new.issued_by)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        stored = Some(body);
+                        break;
+                    }
+                }
+                let body = stored.ok_or(StoreError::StatusListFull)?;
+                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn revoke(
+                &self,
+                idem: &Idem<'_>,
+                rev: &Revocation<'_>,
+                publish: &PublishFn<'_>,
+                respond: &RespondFn<'_>,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let row: Option<CredTuple> =
+                    sqlx::query_as(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE id = $1"))
+                        .bind(rev.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let mut cred = row.map(cred_row).ok_or(StoreError::NotFound)?;
+                if rev.scope.is_some_and(|office| office != cred.office_id) {
+                    return Err(StoreError::NotFound);
+                }
+                if cred.revoked_at.is_some() {
+                    return Err(StoreError::AlreadyRevoked);
+                }
+                sqlx::query(
+                    "UPDATE credentials SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
+                     WHERE id = $4",
+                )
+                .bind(rev.now)
+                .bind(rev.reason)
+                .bind(rev.by)
+                .bind(rev.id)
+                .execute(&mut *tx)
+                .await?;
+                cred.revoked_at = Some(rev.now);
+                cred.revoked_reason = Some(rev.reason.to_owned());
+                Self::republish(&mut tx, &cred.office_id, cred.list_no, publish).await?;
+                let body = respond(&cred);
+                Self::idem_store(&mut tx, idem, 200, &body, rev.now).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn fresh_status_list(
+                &self,
+                office_id: &str,
+                list_no: i64,
+                stale_before: i64,
+                publish: &PublishFn<'_>,
+            ) -> Result<StatusListRow> {
+                let row: Option<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists WHERE office_id = $1 AND list_no = $2"
+                ))
+                .bind(office_id)
+                .bind(list_no)
+                .fetch_optional(&self.pool)
+                .await?;
+                let row = list_row(row.ok_or(StoreError::NotFound)?);
+                if row.token.is_some() && row.valid_from.is_some_and(|t| t >= stale_before) {
+                    return Ok(row);
+                }
+                let mut tx = self.begin_write().await?;
+                // Another request may have re-signed it meanwhile: look again under the lock.
+                let again: Option<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists WHERE office_id = $1 AND list_no = $2"
+                ))
+                .bind(office_id)
+                .bind(list_no)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let again = list_row(again.ok_or(StoreError::NotFound)?);
+                if again.token.is_some() && again.valid_from.is_some_and(|t| t >= stale_before) {
+                    return Ok(again);
+                }
+                let row = Self::republish(&mut tx, office_id, list_no, publish).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn fresh_trust_list(
+                &self,
+                force: bool,
+                due_before: i64,
+                build: &TrustFn<'_>,
+            ) -> Result<TrustListRow> {
+                let mut tx = self.begin_write().await?;
+                let latest: Option<(i64, String, i64, i64)> = sqlx::query_as(
+                    "SELECT sequence, token, issued_at, next_update FROM trust_lists \
+                     ORDER BY sequence DESC LIMIT 1",
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((sequence, token, issued_at, next_update)) = &latest {
+                    if !force && *next_update >= due_before {
+                        return Ok(TrustListRow {
+                            sequence: *sequence,
+                            token: token.clone(),
+                            issued_at: *issued_at,
+                            next_update: *next_update,
+                        });
+                    }
+                }
+                let sequence = latest.map_or(1, |l| l.0 + 1);
+                let offices: Vec<OfficeTuple> = sqlx::query_as(
+                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
+                     FROM offices ORDER BY id",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let offices = offices
+                    .into_iter()
+                    .map(office_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let keys: Vec<KeyTuple> = sqlx::query_as(
+                    "SELECT kid, office_id, public_jwk, sealed_private, valid_from, state, \
+                     state_at FROM office_keys ORDER BY office_id, valid_from, kid",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let keys: Vec<KeyRow> = keys.into_iter().map(key_row).collect();
+                let lists: Vec<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                let lists: Vec<StatusListRow> = lists.into_iter().map(list_row).collect();
+                let (token, issued_at, next_update) = build(sequence, &offices, &keys, &lists)?;
+                sqlx::query(
+                    "INSERT INTO trust_lists (sequence, token, issued_at, next_update) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(sequence)
+                .bind(&token)
+                .bind(issued_at)
+                .bind(next_update)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(TrustListRow {
+                    sequence,
+                    token,
+                    issued_at,
+                    next_update,
+                })
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, sqlx::Sqlite);
+impl_store!(PgStore, sqlx::Postgres);

@@ -1,0 +1,599 @@
+//! The HTTP API through `app(state)` with `tower::ServiceExt::oneshot`, on a SQLite database
+//! in a temporary data folder (the real first-start path of `vpass serve`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use vpass_credential::keys::PublicKey;
+use vpass_credential::sdjwt;
+use vpass_credential::status;
+use vpass_credential::time::{Clock, SystemClock};
+use vpass_credential::trust::verify_trust_list;
+use vpass_issuer::service::{self, Config};
+
+struct Harness {
+    app: Router,
+    token: String,
+    service: Arc<vpass_issuer::Service>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_in(dir: &Path) -> (Arc<vpass_issuer::Service>, Option<std::path::PathBuf>) {
+    let config = Config::default_with_data_dir(dir.to_path_buf());
+    let opened = service::open(&config).await.unwrap();
+    (Arc::new(opened.service), opened.initial_admin_token)
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, token_file) = start_in(dir.path()).await;
+    let token = std::fs::read_to_string(token_file.unwrap())
+        .unwrap()
+        .trim()
+        .to_owned();
+    Harness {
+        app: vpass_issuer::app(service.clone()),
+        token,
+        service,
+        _dir: dir,
+    }
+}
+
+fn hours_body() -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../../examples/hours.json")).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("issuer");
+    obj.remove("credentialStatus");
+    v
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn post(uri: &str, token: Option<&str>, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(k) = key {
+        b = b.header("idempotency-key", k);
+    }
+    b.body(body.into()).unwrap()
+}
+
+fn get(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+async fn issue(h: &Harness, key: &str, body: &Value) -> Answer {
+    send(
+        &h.app,
+        post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some(key),
+            body.to_string(),
+        ),
+    )
+    .await
+}
+
+fn assert_problem(a: &Answer, status: StatusCode, code: &str, field: Option<&str>) {
+    assert_eq!(a.status, status, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/problem+json");
+    let p = a.json();
+    assert_eq!(p["code"], code, "{p}");
+    assert_eq!(p["status"], status.as_u16());
+    assert!(p["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:vpass:problem:"));
+    assert_eq!(p["field"].as_str(), field, "{p}");
+}
+
+/// The trust list and the office key it names, verified under the root.
+async fn trusted(h: &Harness) -> (vpass_credential::trust::VerifiedTrustList, PublicKey) {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    let now = SystemClock.now();
+    let list = verify_trust_list(std::str::from_utf8(&a.body).unwrap(), &root, now, None).unwrap();
+    let office = &list.offices()[0];
+    let key = PublicKey::from_jwk(&office.keys[0].jwk).unwrap();
+    (list, key)
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let h = harness().await;
+    let a = send(&h.app, get("/healthz", None)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.json(), json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn issue_signs_a_verifiable_credential_with_a_server_set_status() {
+    let h = harness().await;
+    let a = issue(&h, "k1", &hours_body()).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let index = out["status_index"].as_u64().unwrap();
+    assert!(index < status::MIN_ENTRIES as u64);
+    let (list, key) = trusted(&h).await;
+    let office = &list.offices()[0];
+    let token = out["credential"].as_str().unwrap();
+    let opts = sdjwt::VerifyOptions::at(SystemClock.now());
+    let verified = sdjwt::verify(token, &key, &opts).unwrap();
+    let claims = serde_json::to_value(&verified.claims).unwrap();
+    assert_eq!(claims["iss"], office.id.as_str());
+    assert_eq!(claims["credentialSubject"]["hours"], 48);
+    assert_eq!(
+        claims["credentialStatus"]["statusListIndex"],
+        index.to_string()
+    );
+    assert_eq!(
+        claims["credentialStatus"]["statusListCredential"],
+        out["status_list"]
+    );
+    assert!(office.publishes_status_list(out["status_list"].as_str().unwrap()));
+    // The stored credential reads back.
+    let id = out["id"].as_str().unwrap();
+    let read = send(
+        &h.app,
+        get(&format!("/api/v1/credentials/{id}"), Some(&h.token)),
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.json()["credential"], token);
+    assert_eq!(read.json()["revoked"], Value::Null);
+}
+
+#[tokio::test]
+async fn issue_as_vc_jwt_with_a_holder_key() {
+    let h = harness().await;
+    let holder = vpass_credential::keys::SigningKey::from_seed(&[9; 32]);
+    let did = vpass_credential::keys::Signer::public(&holder).did_key();
+    let mut body = hours_body();
+    body["holder"] = did.clone().into();
+    body["format"] = "jwt".into();
+    let a = issue(&h, "k-jwt", &body).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let (_, key) = trusted(&h).await;
+    let token = a.json()["credential"].as_str().unwrap().to_owned();
+    let v = vpass_credential::vcjwt::verify(&token, &key, SystemClock.now(), 60).unwrap();
+    let claims = serde_json::to_value(&v.claims).unwrap();
+    assert_eq!(claims["credentialSubject"]["id"], did);
+    assert!(claims["cnf"]["jwk"].is_object());
+}
+
+#[tokio::test]
+async fn retry_with_the_same_idempotency_key_replays_byte_for_byte() {
+    let h = harness().await;
+    let first = issue(&h, "same-key", &hours_body()).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = issue(&h, "same-key", &hours_body()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, first.body);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 1);
+    // Another key issues another credential, at another index.
+    let other = issue(&h, "other-key", &hours_body()).await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_ne!(other.json()["id"], first.json()["id"]);
+    assert_ne!(other.json()["status_index"], first.json()["status_index"]);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn reject_idempotency_key_reused_with_another_body() {
+    let h = harness().await;
+    assert_eq!(
+        issue(&h, "k", &hours_body()).await.status,
+        StatusCode::CREATED
+    );
+    let mut changed = hours_body();
+    changed["credentialSubject"]["hours"] = 47.into();
+    let a = issue(&h, "k", &changed).await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+        Some("Idempotency-Key"),
+    );
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn reject_missing_or_invalid_idempotency_key() {
+    let h = harness().await;
+    let body = hours_body().to_string();
+    let a = send(
+        &h.app,
+        post("/api/v1/credentials", Some(&h.token), None, body.clone()),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "IDEMPOTENCY_KEY_MISSING",
+        Some("Idempotency-Key"),
+    );
+    let long = "x".repeat(256);
+    let a = send(
+        &h.app,
+        post("/api/v1/credentials", Some(&h.token), Some(&long), body),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "IDEMPOTENCY_KEY_INVALID",
+        Some("Idempotency-Key"),
+    );
+}
+
+#[tokio::test]
+async fn reject_missing_wrong_or_malformed_token() {
+    let h = harness().await;
+    let body = hours_body().to_string();
+    let a = send(
+        &h.app,
+        post("/api/v1/credentials", None, Some("k"), body.clone()),
+    )
+    .await;
+    assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    assert_eq!(a.headers[header::WWW_AUTHENTICATE], "Bearer");
+    // Right id, wrong secret.
+    let mut wrong = h.token.clone();
+    wrong.pop();
+    wrong.push(if h.token.ends_with('A') { 'B' } else { 'A' });
+    for t in [wrong.as_str(), "garbage", ""] {
+        let a = send(
+            &h.app,
+            post("/api/v1/credentials", Some(t), Some("k"), body.clone()),
+        )
+        .await;
+        assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    }
+    let a = send(&h.app, get("/api/v1/credentials/x", Some("garbage"))).await;
+    assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn reject_bad_bodies_with_problems_and_store_nothing() {
+    let h = harness().await;
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut b = hours_body();
+        f(&mut b);
+        b.to_string()
+    };
+    let cases: Vec<(String, &str, Option<&str>)> = vec![
+        ("{not json".into(), "JSON_INVALID", Some("body")),
+        ("[1,2]".into(), "MALFORMED_CREDENTIAL", None),
+        (
+            r#"{"type": 1, "type": 2}"#.into(),
+            "DUPLICATE_MEMBER",
+            Some("body"),
+        ),
+        (
+            with(&|b| b["credentialSubject"]["hour"] = 48.into()),
+            "INVALID_FIELD",
+            Some("credentialSubject.hour"),
+        ),
+        (
+            with(&|b| b["credentialSubject"]["hours"] = 0.into()),
+            "INVALID_FIELD",
+            Some("credentialSubject.hours"),
+        ),
+        (
+            with(&|b| b["credentialSubject"]["hours"] = "48".into()),
+            "INVALID_FIELD",
+            Some("credentialSubject.hours"),
+        ),
+        (
+            with(&|b| b["credentialSubject"]["periodEnd"] = "2026-02-01".into()),
+            "INVALID_FIELD",
+            Some("credentialSubject.periodEnd"),
+        ),
+        (
+            with(&|b| b["credentialSubject"]["iin"] = "950101400122".into()),
+            "INVALID_FIELD",
+            Some("credentialSubject.iin"),
+        ),
+        (
+            with(&|b| b["type"] = json!(["VerifiableCredential", "NoSuchCredential"])),
+            "MALFORMED_CREDENTIAL",
+            Some("type"),
+        ),
+        (
+            with(&|b| b["issuer"] = "did:web:elsewhere.example".into()),
+            "INVALID_FIELD",
+            Some("issuer"),
+        ),
+        (
+            with(&|b| {
+                b["credentialStatus"] = json!({"type": "BitstringStatusListEntry"});
+            }),
+            "INVALID_FIELD",
+            Some("credentialStatus"),
+        ),
+        (
+            with(&|b| b["holder"] = "did:key:zNope".into()),
+            "INVALID_FIELD",
+            Some("holder"),
+        ),
+        (
+            with(&|b| b["format"] = "mdoc".into()),
+            "INVALID_FIELD",
+            Some("format"),
+        ),
+    ];
+    for (i, (body, code, field)) in cases.into_iter().enumerate() {
+        let a = send(
+            &h.app,
+            post(
+                "/api/v1/credentials",
+                Some(&h.token),
+                Some(&format!("k{i}")),
+                body,
+            ),
+        )
+        .await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, code, field);
+    }
+    let huge = format!(
+        "{{\"pad\": \"{}\"}}",
+        "x".repeat(vpass_issuer::http::MAX_BODY)
+    );
+    let a = send(
+        &h.app,
+        post("/api/v1/credentials", Some(&h.token), Some("big"), huge),
+    )
+    .await;
+    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", None);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
+    // A rejected request leaves its key unused: the same key then works for a valid body.
+    assert_eq!(
+        issue(&h, "k0", &hours_body()).await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn revoke_sets_the_bit_in_a_newly_signed_status_list() {
+    let h = harness().await;
+    let out = issue(&h, "k", &hours_body()).await.json();
+    let id = out["id"].as_str().unwrap();
+    let index = out["status_index"].as_u64().unwrap();
+    let url = out["status_list"].as_str().unwrap();
+    let path = url.split_once("://").unwrap().1;
+    let path = &path[path.find('/').unwrap()..];
+    let (list, key) = trusted(&h).await;
+    let did = list.offices()[0].id.clone();
+    let fetch = |app: Router| async move {
+        let a = send(&app, get(path, None)).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers[header::CONTENT_TYPE], "application/vc+jwt");
+        String::from_utf8(a.body).unwrap()
+    };
+    let before = fetch(h.app.clone()).await;
+    let v = status::verify_status_list(&before, &key, &did, url, "revocation").unwrap();
+    assert!(!v.list.get(index).unwrap());
+
+    let revoke = |key: &'static str, body: &'static str| {
+        post(
+            &format!("/api/v1/credentials/{id}/revoke"),
+            Some(&h.token),
+            Some(key),
+            body,
+        )
+    };
+    let a = send(&h.app, revoke("r1", r#"{"reason": "issued in error"}"#)).await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    assert_eq!(a.json()["revoked"]["reason"], "issued in error");
+    let replay = send(&h.app, revoke("r1", r#"{"reason": "issued in error"}"#)).await;
+    assert_eq!(replay.status, StatusCode::OK);
+    assert_eq!(replay.body, a.body);
+    let again = send(&h.app, revoke("r2", r#"{"reason": "twice"}"#)).await;
+    assert_problem(&again, StatusCode::CONFLICT, "ALREADY_REVOKED", None);
+
+    let after = fetch(h.app.clone()).await;
+    assert_ne!(after, before);
+    let v = status::verify_status_list(&after, &key, &did, url, "revocation").unwrap();
+    assert!(v.list.get(index).unwrap());
+}
+
+#[tokio::test]
+async fn reject_bad_revocations() {
+    let h = harness().await;
+    let out = issue(&h, "k", &hours_body()).await.json();
+    let uri = format!("/api/v1/credentials/{}/revoke", out["id"].as_str().unwrap());
+    let cases = [
+        (
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            Some("reason"),
+        ),
+        (
+            r#"{"reason": ""}"#,
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            Some("reason"),
+        ),
+        (
+            r#"{"reason": 5}"#,
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            Some("reason"),
+        ),
+        (
+            r#"{"reason": "x", "why": "y"}"#,
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            Some("why"),
+        ),
+        (
+            "nope",
+            StatusCode::BAD_REQUEST,
+            "JSON_INVALID",
+            Some("body"),
+        ),
+    ];
+    for (i, (body, status, code, field)) in cases.into_iter().enumerate() {
+        let a = send(
+            &h.app,
+            post(&uri, Some(&h.token), Some(&format!("r{i}")), body),
+        )
+        .await;
+        assert_problem(&a, status, code, field);
+    }
+    let a = send(
+        &h.app,
+        post(
+            "/api/v1/credentials/no-such-id/revoke",
+            Some(&h.token),
+            Some("r9"),
+            r#"{"reason": "x"}"#,
+        ),
+    )
+    .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    let read = send(
+        &h.app,
+        get(
+            &format!("/api/v1/credentials/{}", out["id"].as_str().unwrap()),
+            Some(&h.token),
+        ),
+    )
+    .await;
+    assert_eq!(read.json()["revoked"], Value::Null);
+}
+
+#[tokio::test]
+async fn publications_have_etags_and_answer_304() {
+    let h = harness().await;
+    for path in ["/trust-list", "/status/national/1", "/.well-known/did.json"] {
+        let a = send(&h.app, get(path, None)).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        assert_eq!(a.headers[header::CACHE_CONTROL], "public, max-age=300");
+        let etag = a.headers[header::ETAG].to_str().unwrap().to_owned();
+        let req = Request::get(path)
+            .header(header::IF_NONE_MATCH, &etag)
+            .body(Body::empty())
+            .unwrap();
+        let b = send(&h.app, req).await;
+        assert_eq!(b.status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(b.body.is_empty());
+    }
+    for path in [
+        "/status/national/2",
+        "/status/nowhere/1",
+        "/status/national/x",
+        "/nope",
+    ] {
+        let a = send(&h.app, get(path, None)).await;
+        assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    }
+}
+
+#[tokio::test]
+async fn did_document_names_the_office_key() {
+    let h = harness().await;
+    let (list, _) = trusted(&h).await;
+    let office = &list.offices()[0];
+    let doc = send(&h.app, get("/.well-known/did.json", None))
+        .await
+        .json();
+    assert_eq!(doc["id"], office.id.as_str());
+    assert_eq!(
+        doc["verificationMethod"][0]["id"],
+        office.keys[0].kid.as_str()
+    );
+    assert_eq!(
+        doc["verificationMethod"][0]["publicKeyJwk"],
+        office.keys[0].jwk
+    );
+    assert_eq!(doc["assertionMethod"][0], office.keys[0].kid.as_str());
+    let same = send(&h.app, get("/offices/national/did.json", None))
+        .await
+        .json();
+    assert_eq!(same, doc);
+    assert_eq!(office.id, "did:web:localhost%3A8080");
+}
+
+#[tokio::test]
+async fn second_start_keeps_keys_and_writes_no_new_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, token_file) = start_in(dir.path()).await;
+    let token_file = token_file.unwrap();
+    let meta = std::fs::metadata(&token_file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let kek = std::fs::metadata(dir.path().join("kek")).unwrap();
+        assert_eq!(kek.permissions().mode() & 0o777, 0o600);
+    }
+    let _ = meta;
+    let root = first.root_did();
+    drop(first);
+    let (second, again) = start_in(dir.path()).await;
+    assert!(again.is_none());
+    assert_eq!(second.root_did(), root);
+    // The stored private keys are sealed: the database holds no private JWK in the clear.
+    for name in ["vpass.db", "vpass.db-wal"] {
+        let db = std::fs::read(dir.path().join(name)).unwrap_or_default();
+        assert!(!db.windows(5).any(|w| w == b"\"d\":\""), "{name}");
+    }
+}

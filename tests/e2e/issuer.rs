@@ -1,0 +1,318 @@
+//! The issuer service as a real process: `vpass serve` on a free port with a fresh data folder,
+//! driven over real HTTP; what it publishes is enough for an offline verifier.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use vpass_credential::time::{Clock, SystemClock};
+use vpass_credential::Code;
+use vpass_verifier::{verify, Policy, TrustStore};
+
+use crate::util::{repo_root, stdout, vpass, vpass_bin, TempDir};
+
+/// A running `vpass serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding port 0");
+    l.local_addr().expect("local addr").port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// GET `url`: status and body.
+fn get(url: &str) -> (u16, String) {
+    let mut resp = agent().get(url).call().expect("GET");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().expect("body"))
+}
+
+/// POST JSON with the token and an idempotency key: status and the exact body bytes.
+fn post(s: &Server, path: &str, key: &str, body: &str) -> (u16, Vec<u8>) {
+    let mut resp = agent()
+        .post(&format!("{}{path}", s.base))
+        .header("Authorization", &format!("Bearer {}", s.token))
+        .header("Idempotency-Key", key)
+        .header("Content-Type", "application/json")
+        .send(body)
+        .expect("POST");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_vec().expect("body"))
+}
+
+fn start(dir: &Path) -> Server {
+    let port = free_port();
+    let data = dir.join("data");
+    let log = std::fs::File::create(dir.join("serve.log")).expect("log file");
+    let child = Command::new(vpass_bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_remove("VPASS_KEK")
+        .env_remove("VPASS_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawning vpass serve");
+    let mut server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        data,
+        token: String::new(),
+    };
+    // Readiness: poll /healthz (a bounded number of tries, not a timing assertion).
+    let mut ready = false;
+    for _ in 0..600 {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("vpass serve exited early ({status})");
+        }
+        if agent()
+            .get(&format!("{}/healthz", server.base))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default();
+    assert!(ready, "vpass serve did not become ready:\n{log}");
+    assert!(log.contains("initial-admin-token"), "{log}");
+    server.token = std::fs::read_to_string(server.data.join("initial-admin-token"))
+        .expect("initial admin token")
+        .trim()
+        .to_owned();
+    server
+}
+
+fn hours_request() -> String {
+    let text = std::fs::read_to_string(repo_root().join("examples/hours.json")).expect("hours");
+    let mut v: Value = serde_json::from_str(&text).expect("json");
+    let obj = v.as_object_mut().expect("object");
+    obj.remove("issuer");
+    obj.remove("credentialStatus");
+    v.to_string()
+}
+
+/// A verifier trust-store folder from what the service publishes plus the pinned root key.
+fn sync_trust_store(s: &Server, store: &Path, status_url: &str) {
+    std::fs::create_dir_all(store.join("status")).expect("store dir");
+    let root = vpass(
+        store,
+        &[
+            "admin",
+            "root-key",
+            "--data-dir",
+            s.data.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(root.status.success(), "{root:?}");
+    std::fs::write(store.join("root-key"), stdout(&root)).expect("root-key");
+    let (status, list) = get(&format!("{}/trust-list", s.base));
+    assert_eq!(status, 200);
+    std::fs::write(store.join("trust-list.jwt"), list).expect("trust list");
+    // The list URL names the public host (localhost); fetch it from where we listen.
+    let path = status_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .expect("status list path");
+    let (status, token) = get(&format!("{}{path}", s.base));
+    assert_eq!(status, 200);
+    std::fs::write(store.join("status/list.jwt"), token).expect("status list");
+}
+
+fn count_credentials(data: &Path) -> i64 {
+    let url = format!("sqlite://{}", data.join("vpass.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = vpass_issuer::service::connect(&url).await.expect("db");
+            store.credential_count().await.expect("count")
+        })
+}
+
+#[test]
+fn serve_issue_verify_revoke_verify_again() {
+    let dir = TempDir::new("issuer-story");
+    let server = start(&dir.0);
+    let (status, health) = get(&format!("{}/healthz", server.base));
+    assert_eq!((status, health.as_str()), (200, r#"{"status":"ok"}"#));
+
+    let request = hours_request();
+    let (status, first) = post(&server, "/api/v1/credentials", "story-1", &request);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&first));
+    // A retry with the same key: byte-identical answer, nothing new stored.
+    let (status, again) = post(&server, "/api/v1/credentials", "story-1", &request);
+    assert_eq!(status, 201);
+    assert_eq!(again, first);
+    assert_eq!(count_credentials(&server.data), 1);
+
+    let answer: Value = serde_json::from_slice(&first).expect("json answer");
+    let id = answer["id"].as_str().expect("id");
+    let credential = answer["credential"].as_str().expect("credential");
+    let status_url = answer["status_list"].as_str().expect("status list url");
+    let store_dir = dir.0.join("trust");
+    sync_trust_store(&server, &store_dir, status_url);
+
+    let now = SystemClock.now();
+    let store = TrustStore::open(&store_dir, now).expect("trust store");
+    let verdict = verify(credential, &store, &Policy::at(now));
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert!(verdict.status.checked && !verdict.status.revoked);
+    assert_eq!(verdict.status.index, answer["status_index"].as_u64());
+
+    // Revoke with the CLI; then the re-fetched status list says REVOKED.
+    let out = vpass(
+        &dir.0,
+        &[
+            "revoke",
+            id,
+            "--reason",
+            "issued in error",
+            "--server",
+            &server.base,
+            "--token",
+            &server.token,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout(&out), id);
+    sync_trust_store(&server, &store_dir, status_url);
+    let store = TrustStore::open(&store_dir, now).expect("trust store");
+    let verdict = verify(credential, &store, &Policy::at(now));
+    assert!(!verdict.valid);
+    assert_eq!(
+        verdict.first_code(),
+        Some(Code::Revoked),
+        "{:?}",
+        verdict.errors
+    );
+    assert!(verdict.status.revoked);
+
+    // A second revocation is refused with a problem, through the CLI as well.
+    let out = vpass(
+        &dir.0,
+        &[
+            "revoke",
+            id,
+            "--reason",
+            "again",
+            "--server",
+            &server.base,
+            "--token",
+            &server.token,
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ALREADY_REVOKED"));
+}
+
+#[test]
+fn cli_issue_through_the_server_and_refusals_name_the_field() {
+    let dir = TempDir::new("issuer-cli");
+    let server = start(&dir.0);
+    let claims = repo_root().join("examples/hours.json");
+    let holder = dir.0.join("holder.jwk");
+    let out = vpass(
+        &dir.0,
+        &["keys", "generate", "--out", holder.to_str().expect("utf-8")],
+        None,
+    );
+    assert!(out.status.success());
+    let args = [
+        "issue",
+        "--server",
+        &server.base,
+        "--token",
+        &server.token,
+        "--claims",
+        claims.to_str().expect("utf-8"),
+        "--holder",
+        holder.to_str().expect("utf-8"),
+        "--json",
+    ];
+    let out = vpass(&dir.0, &args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(answer["id"].is_string());
+    assert!(answer["credential"].as_str().expect("token").contains('~'));
+
+    // The office checks the content: the error names the field.
+    let bad = dir.0.join("bad.json");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&claims).expect("claims")).expect("json");
+    v["credentialSubject"]["hours"] = (-3).into();
+    std::fs::write(&bad, v.to_string()).expect("bad claims");
+    let out = vpass(
+        &dir.0,
+        &[
+            "issue",
+            "--server",
+            &server.base,
+            "--token",
+            &server.token,
+            "--claims",
+            bad.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("INVALID_FIELD at credentialSubject.hours"),
+        "{err}"
+    );
+    // A wrong token is refused.
+    let out = vpass(
+        &dir.0,
+        &[
+            "issue",
+            "--server",
+            &server.base,
+            "--token",
+            "nope",
+            "--claims",
+            claims.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401 UNAUTHORIZED"));
+    assert_eq!(count_credentials(&server.data), 1);
+}
