@@ -23,28 +23,135 @@ struct Harness {
     token: String,
     service: Arc<vpass_issuer::Service>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL test database to drop afterwards: (admin URL, name).
+    pg: Option<(String, String)>,
 }
 
-async fn start_in(dir: &Path) -> (Arc<vpass_issuer::Service>, Option<std::path::PathBuf>) {
-    let config = Config::default_with_data_dir(dir.to_path_buf());
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: clean up from a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::postgres::PgPool::connect(&admin_url).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(&drop).execute(&pool).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn start_in(
+    dir: &Path,
+    database_url: Option<String>,
+) -> (Arc<vpass_issuer::Service>, Option<std::path::PathBuf>) {
+    let mut config = Config::default_with_data_dir(dir.to_path_buf());
+    config.database_url = database_url;
     let opened = service::open(&config).await.unwrap();
     (Arc::new(opened.service), opened.initial_admin_token)
 }
 
-async fn harness() -> Harness {
+/// The storage backends every API test runs on.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database on the local server (`VPASS_TEST_PG_URL`, default
+/// `postgres://postgres@127.0.0.1:5432/test`), or `None` with the reason printed.
+async fn fresh_pg_database() -> Option<(String, String, String)> {
+    let admin_url = std::env::var("VPASS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pool = match sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin_url)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("SKIPPED on PostgreSQL: cannot connect to {admin_url}: {e}");
+            return None;
+        }
+    };
+    let name = format!("vpass_test_{}", vpass_issuer::crypto::random_hex(8));
+    if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+    {
+        eprintln!("SKIPPED on PostgreSQL: cannot create a test database: {e}");
+        return None;
+    }
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Some((format!("{base}/{name}"), admin_url.clone(), name))
+}
+
+async fn harness_on(backend: Backend) -> Option<Harness> {
     let dir = tempfile::tempdir().unwrap();
-    let (service, token_file) = start_in(dir.path()).await;
+    let (url, pg) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            let (url, admin, name) = fresh_pg_database().await?;
+            (Some(url), Some((admin, name)))
+        }
+    };
+    let (service, token_file) = start_in(dir.path(), url).await;
     let token = std::fs::read_to_string(token_file.unwrap())
         .unwrap()
         .trim()
         .to_owned();
-    Harness {
+    Some(Harness {
         app: vpass_issuer::app(service.clone()),
         token,
         service,
         _dir: dir,
-    }
+        pg,
+    })
 }
+
+/// Each test function runs once per backend: `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let h = super::harness_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(h).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(h) = super::harness_on(super::Backend::Postgres).await {
+                    super::$name(h).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    healthz_answers_ok,
+    concurrent_issues_get_distinct_indices,
+    concurrent_retries_of_one_key_issue_once,
+    issue_signs_a_verifiable_credential_with_a_server_set_status,
+    issue_as_vc_jwt_with_a_holder_key,
+    retry_with_the_same_idempotency_key_replays_byte_for_byte,
+    reject_idempotency_key_reused_with_another_body,
+    reject_missing_or_invalid_idempotency_key,
+    reject_missing_wrong_or_malformed_token,
+    reject_bad_bodies_with_problems_and_store_nothing,
+    revoke_sets_the_bit_in_a_newly_signed_status_list,
+    reject_bad_revocations,
+    publications_have_etags_and_answer_304,
+    did_document_names_the_office_key,
+);
 
 fn hours_body() -> Value {
     let mut v: Value = serde_json::from_str(include_str!("../../examples/hours.json")).unwrap();
@@ -138,17 +245,13 @@ async fn trusted(h: &Harness) -> (vpass_credential::trust::VerifiedTrustList, Pu
     (list, key)
 }
 
-#[tokio::test]
-async fn healthz_answers_ok() {
-    let h = harness().await;
+async fn healthz_answers_ok(h: Harness) {
     let a = send(&h.app, get("/healthz", None)).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.json(), json!({"status": "ok"}));
 }
 
-#[tokio::test]
-async fn issue_signs_a_verifiable_credential_with_a_server_set_status() {
-    let h = harness().await;
+async fn issue_signs_a_verifiable_credential_with_a_server_set_status(h: Harness) {
     let a = issue(&h, "k1", &hours_body()).await;
     assert_eq!(
         a.status,
@@ -188,9 +291,66 @@ async fn issue_signs_a_verifiable_credential_with_a_server_set_status() {
     assert_eq!(read.json()["revoked"], Value::Null);
 }
 
-#[tokio::test]
-async fn issue_as_vc_jwt_with_a_holder_key() {
-    let h = harness().await;
+async fn concurrent_issues_get_distinct_indices(h: Harness) {
+    let body = hours_body();
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let app = h.app.clone();
+            let req = post(
+                "/api/v1/credentials",
+                Some(&h.token),
+                Some(&format!("c{i}")),
+                body.to_string(),
+            );
+            tokio::spawn(async move { send(&app, req).await })
+        })
+        .collect();
+    let mut indices = std::collections::HashSet::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        assert!(indices.insert(a.json()["status_index"].as_u64().unwrap()));
+    }
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 32);
+}
+
+async fn concurrent_retries_of_one_key_issue_once(h: Harness) {
+    let body = hours_body();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let app = h.app.clone();
+            let req = post(
+                "/api/v1/credentials",
+                Some(&h.token),
+                Some("one"),
+                body.to_string(),
+            );
+            tokio::spawn(async move { send(&app, req).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        match a.status {
+            StatusCode::CREATED => answers.push(a.body),
+            // A retry that raced the first attempt is told to retry; it stored nothing.
+            StatusCode::CONFLICT => {
+                assert_problem(&a, StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE", None)
+            }
+            other => panic!("unexpected {other}: {}", String::from_utf8_lossy(&a.body)),
+        }
+    }
+    assert!(!answers.is_empty());
+    assert!(answers.iter().all(|b| *b == answers[0]));
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 1);
+}
+
+async fn issue_as_vc_jwt_with_a_holder_key(h: Harness) {
     let holder = vpass_credential::keys::SigningKey::from_seed(&[9; 32]);
     let did = vpass_credential::keys::Signer::public(&holder).did_key();
     let mut body = hours_body();
@@ -211,9 +371,7 @@ async fn issue_as_vc_jwt_with_a_holder_key() {
     assert!(claims["cnf"]["jwk"].is_object());
 }
 
-#[tokio::test]
-async fn retry_with_the_same_idempotency_key_replays_byte_for_byte() {
-    let h = harness().await;
+async fn retry_with_the_same_idempotency_key_replays_byte_for_byte(h: Harness) {
     let first = issue(&h, "same-key", &hours_body()).await;
     assert_eq!(first.status, StatusCode::CREATED);
     let again = issue(&h, "same-key", &hours_body()).await;
@@ -228,9 +386,7 @@ async fn retry_with_the_same_idempotency_key_replays_byte_for_byte() {
     assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
 }
 
-#[tokio::test]
-async fn reject_idempotency_key_reused_with_another_body() {
-    let h = harness().await;
+async fn reject_idempotency_key_reused_with_another_body(h: Harness) {
     assert_eq!(
         issue(&h, "k", &hours_body()).await.status,
         StatusCode::CREATED
@@ -247,9 +403,7 @@ async fn reject_idempotency_key_reused_with_another_body() {
     assert_eq!(h.service.store().credential_count().await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn reject_missing_or_invalid_idempotency_key() {
-    let h = harness().await;
+async fn reject_missing_or_invalid_idempotency_key(h: Harness) {
     let body = hours_body().to_string();
     let a = send(
         &h.app,
@@ -276,9 +430,7 @@ async fn reject_missing_or_invalid_idempotency_key() {
     );
 }
 
-#[tokio::test]
-async fn reject_missing_wrong_or_malformed_token() {
-    let h = harness().await;
+async fn reject_missing_wrong_or_malformed_token(h: Harness) {
     let body = hours_body().to_string();
     let a = send(
         &h.app,
@@ -304,9 +456,7 @@ async fn reject_missing_wrong_or_malformed_token() {
     assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn reject_bad_bodies_with_problems_and_store_nothing() {
-    let h = harness().await;
+async fn reject_bad_bodies_with_problems_and_store_nothing(h: Harness) {
     let with = |f: &dyn Fn(&mut Value)| {
         let mut b = hours_body();
         f(&mut b);
@@ -404,9 +554,7 @@ async fn reject_bad_bodies_with_problems_and_store_nothing() {
     );
 }
 
-#[tokio::test]
-async fn revoke_sets_the_bit_in_a_newly_signed_status_list() {
-    let h = harness().await;
+async fn revoke_sets_the_bit_in_a_newly_signed_status_list(h: Harness) {
     let out = issue(&h, "k", &hours_body()).await.json();
     let id = out["id"].as_str().unwrap();
     let index = out["status_index"].as_u64().unwrap();
@@ -453,9 +601,7 @@ async fn revoke_sets_the_bit_in_a_newly_signed_status_list() {
     assert!(v.list.get(index).unwrap());
 }
 
-#[tokio::test]
-async fn reject_bad_revocations() {
-    let h = harness().await;
+async fn reject_bad_revocations(h: Harness) {
     let out = issue(&h, "k", &hours_body()).await.json();
     let uri = format!("/api/v1/credentials/{}/revoke", out["id"].as_str().unwrap());
     let cases = [
@@ -520,9 +666,7 @@ async fn reject_bad_revocations() {
     assert_eq!(read.json()["revoked"], Value::Null);
 }
 
-#[tokio::test]
-async fn publications_have_etags_and_answer_304() {
-    let h = harness().await;
+async fn publications_have_etags_and_answer_304(h: Harness) {
     for path in ["/trust-list", "/status/national/1", "/.well-known/did.json"] {
         let a = send(&h.app, get(path, None)).await;
         assert_eq!(a.status, StatusCode::OK, "{path}");
@@ -547,9 +691,7 @@ async fn publications_have_etags_and_answer_304() {
     }
 }
 
-#[tokio::test]
-async fn did_document_names_the_office_key() {
-    let h = harness().await;
+async fn did_document_names_the_office_key(h: Harness) {
     let (list, _) = trusted(&h).await;
     let office = &list.offices()[0];
     let doc = send(&h.app, get("/.well-known/did.json", None))
@@ -575,7 +717,7 @@ async fn did_document_names_the_office_key() {
 #[tokio::test]
 async fn second_start_keeps_keys_and_writes_no_new_token() {
     let dir = tempfile::tempdir().unwrap();
-    let (first, token_file) = start_in(dir.path()).await;
+    let (first, token_file) = start_in(dir.path(), None).await;
     let token_file = token_file.unwrap();
     let meta = std::fs::metadata(&token_file).unwrap();
     #[cfg(unix)]
@@ -588,7 +730,7 @@ async fn second_start_keeps_keys_and_writes_no_new_token() {
     let _ = meta;
     let root = first.root_did();
     drop(first);
-    let (second, again) = start_in(dir.path()).await;
+    let (second, again) = start_in(dir.path(), None).await;
     assert!(again.is_none());
     assert_eq!(second.root_did(), root);
     // The stored private keys are sealed: the database holds no private JWK in the clear.

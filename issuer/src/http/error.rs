@@ -171,6 +171,11 @@ impl From<StoreError> for ApiError {
                 "this Idempotency-Key was used with a different request; use a new key",
             )
             .at("Idempotency-Key"),
+            StoreError::IdempotencyInUse => ApiError::new(
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_IN_USE",
+                "a request with this Idempotency-Key is being processed; retry it shortly",
+            ),
             StoreError::StatusListFull => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "STATUS_LIST_FULL",

@@ -46,6 +46,9 @@ pub enum StoreError {
     /// The idempotency key was used before with another request body.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
+    /// A concurrent request with the same idempotency key committed first.
+    #[error("idempotency key in use by a concurrent request")]
+    IdempotencyInUse,
     /// No free status-list index was found.
     #[error("the status list is full")]
     StatusListFull,

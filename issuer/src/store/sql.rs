@@ -270,7 +270,15 @@ macro_rules! impl_store {
                 .bind(body)
                 .bind(now)
                 .execute(&mut **tx)
-                .await?;
+                .await
+                .map_err(|e| match &e {
+                    // Another transaction stored this key first (PostgreSQL, concurrent
+                    // retries): this one rolls back and the client retries to get the answer.
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::IdempotencyInUse
+                    }
+                    _ => StoreError::Db(e),
+                })?;
                 Ok(())
             }
 
