@@ -10,6 +10,23 @@ use clap::{Args, Subcommand};
 pub enum AdminCmd {
     /// Print the national root public key (did:key) that verifiers pin.
     RootKey(DataArgs),
+    /// Create an operator and print its API token (shown once).
+    AddOperator(AddOperatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddOperatorArgs {
+    /// The operator's name (for people and the records).
+    #[arg(long)]
+    name: String,
+    /// admin (national, everything), officer (one office) or auditor (read-only).
+    #[arg(long)]
+    role: String,
+    /// The office of an officer: `national` or a region code such as kz-75.
+    #[arg(long)]
+    office: Option<String>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -25,10 +42,18 @@ pub struct DataArgs {
 pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         AdminCmd::RootKey(args) => root_key(args),
+        AdminCmd::AddOperator(args) => add_operator(args),
     }
 }
 
-fn root_key(args: DataArgs) -> anyhow::Result<ExitCode> {
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn config(args: DataArgs) -> anyhow::Result<vpass_issuer::Config> {
     if args.database_url.is_none() && !args.data_dir.join("vpass.db").exists() {
         bail!(
             "{} holds no issuer database; start `vpass serve --data-dir {}` once first",
@@ -38,11 +63,32 @@ fn root_key(args: DataArgs) -> anyhow::Result<ExitCode> {
     }
     let mut config = vpass_issuer::Config::default_with_data_dir(args.data_dir);
     config.database_url = args.database_url;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    match runtime
+    Ok(config)
+}
+
+fn add_operator(args: AddOperatorArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args.data)?;
+    let token = runtime()?.block_on(async {
+        let store = vpass_issuer::service::open_store(&config).await?;
+        vpass_issuer::service::add_operator(
+            store.as_ref(),
+            &args.name,
+            &args.role,
+            args.office.as_deref(),
+        )
+        .await
+    })?;
+    eprintln!(
+        "created {} {:?}; its API token follows (shown once)",
+        args.role, args.name
+    );
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn root_key(args: DataArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args)?;
+    match runtime()?
         .block_on(vpass_issuer::service::root_did(&config))
         .context("reading the issuer database")?
     {

@@ -9,6 +9,12 @@ use clap::Args;
 
 /// Flags of `vpass serve`; each also reads an environment variable.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The key-encryption key that seals the private keys in the database \
+comes from VPASS_KEK (64 hex digits or base64url of 32 bytes) or, if unset, from \
+<data-dir>/kek, created with mode 0600 on the first start. The first start also writes an \
+admin API token to <data-dir>/initial-admin-token (mode 0600). See docs/operations.md."
+)]
 pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "VPASS_LISTEN", default_value = "127.0.0.1:8080")]

@@ -7,8 +7,9 @@
 //! documents. [`service`] holds the domain logic between the two, [`crypto`] the secrets.
 //!
 //! **First start** ([`service::open`]): creates the data folder, the key-encryption key, the
-//! database (migrated), the national office with its Ed25519 key, the trust-list root key and
-//! a first admin whose token is written to `<data-dir>/initial-admin-token` (mode 0600).
+//! database (migrated), the national office and the 20 regional ones ([`offices`]), each with
+//! its Ed25519 key, the trust-list root key and a first admin whose token is written to
+//! `<data-dir>/initial-admin-token` (mode 0600).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,6 +20,7 @@
 
 pub mod crypto;
 pub mod http;
+pub mod offices;
 pub mod service;
 pub mod store;
 

@@ -18,9 +18,10 @@ use vpass_credential::vcjwt;
 
 use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
+use crate::offices;
 use crate::store::{
-    Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, OfficeRow, PgStore, Revocation,
-    SqliteStore, StatusListRow, Store, StoreError,
+    Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, NewOperator, OfficeRow,
+    OfficeSeed, PgStore, Revocation, SqliteStore, StatusListRow, Store, StoreError,
 };
 
 /// Entries in each status list (the W3C minimum, 16 KiB).
@@ -259,12 +260,34 @@ async fn bootstrap(
     }
     let root = SigningKey::generate_ed25519();
     let root_did = root.public().did_key();
-    let kid = format!("{did}#key-1");
-    let office_key = SigningKey::generate_ed25519().with_kid(kid.clone());
-    let sealed_key = kek.seal(
-        &format!("office-key:{kid}"),
-        office_key.to_private_jwk().to_string().as_bytes(),
-    );
+    let all_types: Vec<String> = CredentialKind::ALL
+        .iter()
+        .map(|k| k.type_name().to_owned())
+        .collect();
+    let national = OfficeRow {
+        id: NATIONAL.into(),
+        did: did.clone(),
+        name_kk: "Ұлттық волонтерлік орталық".into(),
+        name_ru: "Национальный волонтёрский центр".into(),
+        name_en: "National Volunteer Centre".into(),
+        region: None,
+        credential_types: all_types.clone(),
+    };
+    let mut seeds = vec![office_seed(national, &public_url, kek, now)];
+    for (code, kk, ru, en) in offices::REGIONS {
+        let id = offices::office_id(code);
+        let (name_kk, name_ru, name_en) = offices::office_names(kk, ru, en);
+        let office = OfficeRow {
+            did: format!("{did}:offices:{id}"),
+            id,
+            name_kk,
+            name_ru,
+            name_en,
+            region: Some(code.to_owned()),
+            credential_types: all_types.clone(),
+        };
+        seeds.push(office_seed(office, &public_url, kek, now));
+    }
     let (token, token_id, token_hash) = crypto::new_api_token();
     let b = Bootstrap {
         settings: vec![("public_url".into(), public_url.clone())],
@@ -273,36 +296,7 @@ async fn bootstrap(
             root.to_private_jwk().to_string().as_bytes(),
         ),
         root_did,
-        office: OfficeRow {
-            id: NATIONAL.into(),
-            did,
-            name_kk: "Ұлттық волонтерлік орталық".into(),
-            name_ru: "Национальный волонтёрский центр".into(),
-            name_en: "National Volunteer Centre".into(),
-            region: None,
-            credential_types: CredentialKind::ALL
-                .iter()
-                .map(|k| k.type_name().to_owned())
-                .collect(),
-        },
-        key: KeyRow {
-            kid,
-            office_id: NATIONAL.into(),
-            public_jwk: office_key.public().to_jwk().to_string(),
-            sealed_private: sealed_key,
-            valid_from: now.0,
-            state: "active".into(),
-            state_at: None,
-        },
-        status_list: StatusListRow {
-            office_id: NATIONAL.into(),
-            list_no: 1,
-            url: format!("{public_url}/status/{NATIONAL}/1"),
-            size: STATUS_LIST_SIZE,
-            token: None,
-            valid_from: None,
-            valid_until: None,
-        },
+        offices: seeds,
         admin: (crypto::random_uuid(), "admin".into()),
         admin_token: (token_id, token_hash),
         now: now.0,
@@ -324,6 +318,97 @@ async fn bootstrap(
     Ok(path)
 }
 
+/// An office with a fresh Ed25519 key (`<did>#key-1`, sealed) and its first status list.
+fn office_seed(office: OfficeRow, public_url: &str, kek: &Kek, now: UnixTime) -> OfficeSeed {
+    let kid = format!("{}#key-1", office.did);
+    let key = SigningKey::generate_ed25519().with_kid(kid.clone());
+    let sealed = kek.seal(
+        &format!("office-key:{kid}"),
+        key.to_private_jwk().to_string().as_bytes(),
+    );
+    OfficeSeed {
+        key: KeyRow {
+            kid,
+            office_id: office.id.clone(),
+            public_jwk: key.public().to_jwk().to_string(),
+            sealed_private: sealed,
+            valid_from: now.0,
+            state: "active".into(),
+            state_at: None,
+        },
+        status_list: StatusListRow {
+            office_id: office.id.clone(),
+            list_no: 1,
+            url: format!("{public_url}/status/{}/1", office.id),
+            size: STATUS_LIST_SIZE,
+            token: None,
+            valid_from: None,
+            valid_until: None,
+        },
+        office,
+    }
+}
+
+/// Create an operator and return its API token (shown once). `role` is `admin`, `officer`
+/// (needs `office`) or `auditor`.
+pub async fn add_operator(
+    store: &dyn Store,
+    name: &str,
+    role: &str,
+    office: Option<&str>,
+) -> Result<String, StartError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(StartError::Config(
+            "the name must be 1 to 200 characters".into(),
+        ));
+    }
+    let office_id = match (role, office) {
+        ("officer", Some(o)) => {
+            if !store.offices().await?.iter().any(|row| row.id == o) {
+                return Err(StartError::Config(format!(
+                    "no office {o:?}; offices are `national` and region codes such as kz-75"
+                )));
+            }
+            Some(o.to_owned())
+        }
+        ("officer", None) => {
+            return Err(StartError::Config("an officer needs --office".into()));
+        }
+        ("admin" | "auditor", None) => None,
+        ("admin" | "auditor", Some(_)) => {
+            return Err(StartError::Config(format!(
+                "an {role} is not scoped to an office"
+            )));
+        }
+        _ => {
+            return Err(StartError::Config(format!(
+                "unknown role {role:?}: admin, officer or auditor"
+            )))
+        }
+    };
+    let (token, token_id, token_hash) = crypto::new_api_token();
+    store
+        .add_operator(&NewOperator {
+            id: crypto::random_uuid(),
+            name: name.to_owned(),
+            role: role.to_owned(),
+            office_id,
+            token_id,
+            token_hash,
+            now: SystemClock.now().0,
+        })
+        .await?;
+    Ok(token)
+}
+
+/// Open the data folder's database without the keys (administration commands).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let store = connect(&config.database_url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
 /// Parse a private JWK stored sealed.
 fn open_key(kek: &Kek, label: &str, sealed: &[u8]) -> Result<SigningKey, StartError> {
     let bytes = kek.open(label, sealed)?;
@@ -334,8 +419,7 @@ fn open_key(kek: &Kek, label: &str, sealed: &[u8]) -> Result<SigningKey, StartEr
 
 /// The root key's did:key for the data folder's database (`vpass admin root-key`).
 pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
-    let store = connect(&config.database_url()).await?;
-    store.migrate().await?;
+    let store = open_store(config).await?;
     Ok(store.root_key().await?.map(|(did, _)| did))
 }
 

@@ -138,6 +138,8 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     healthz_answers_ok,
+    officers_are_scoped_to_their_office_and_auditors_only_read,
+    reject_operators_with_unknown_role_or_office,
     concurrent_issues_get_distinct_indices,
     concurrent_retries_of_one_key_issue_once,
     issue_signs_a_verifiable_credential_with_a_server_set_status,
@@ -233,14 +235,19 @@ fn assert_problem(a: &Answer, status: StatusCode, code: &str, field: Option<&str
     assert_eq!(p["field"].as_str(), field, "{p}");
 }
 
-/// The trust list and the office key it names, verified under the root.
+/// The national office in a trust list.
+fn national(list: &vpass_credential::trust::VerifiedTrustList) -> &vpass_credential::trust::Office {
+    list.offices().iter().find(|o| o.region.is_none()).unwrap()
+}
+
+/// The trust list and the national office's key, verified under the root.
 async fn trusted(h: &Harness) -> (vpass_credential::trust::VerifiedTrustList, PublicKey) {
     let a = send(&h.app, get("/trust-list", None)).await;
     assert_eq!(a.status, StatusCode::OK);
     let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
     let now = SystemClock.now();
     let list = verify_trust_list(std::str::from_utf8(&a.body).unwrap(), &root, now, None).unwrap();
-    let office = &list.offices()[0];
+    let office = &national(&list);
     let key = PublicKey::from_jwk(&office.keys[0].jwk).unwrap();
     (list, key)
 }
@@ -263,7 +270,7 @@ async fn issue_signs_a_verifiable_credential_with_a_server_set_status(h: Harness
     let index = out["status_index"].as_u64().unwrap();
     assert!(index < status::MIN_ENTRIES as u64);
     let (list, key) = trusted(&h).await;
-    let office = &list.offices()[0];
+    let office = &national(&list);
     let token = out["credential"].as_str().unwrap();
     let opts = sdjwt::VerifyOptions::at(SystemClock.now());
     let verified = sdjwt::verify(token, &key, &opts).unwrap();
@@ -289,6 +296,114 @@ async fn issue_signs_a_verifiable_credential_with_a_server_set_status(h: Harness
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.json()["credential"], token);
     assert_eq!(read.json()["revoked"], Value::Null);
+}
+
+async fn officers_are_scoped_to_their_office_and_auditors_only_read(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let store = h.service.store();
+    let almaty = add_operator(store, "Almaty officer", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+    let astana = add_operator(store, "Astana officer", "officer", Some("kz-71"))
+        .await
+        .unwrap();
+    let auditor = add_operator(store, "Auditor", "auditor", None)
+        .await
+        .unwrap();
+    let body = hours_body().to_string();
+
+    let a = send(
+        &h.app,
+        post(
+            "/api/v1/credentials",
+            Some(&almaty),
+            Some("k"),
+            body.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    assert!(out["status_list"]
+        .as_str()
+        .unwrap()
+        .ends_with("/status/kz-75/1"));
+    // Signed with the Almaty office's key, as the trust list says.
+    let (list, _) = trusted(&h).await;
+    let office = list
+        .offices()
+        .iter()
+        .find(|o| o.region.as_deref() == Some("KZ-75"))
+        .unwrap();
+    assert!(office.id.ends_with(":offices:kz-75"));
+    assert_eq!(list.offices().len(), 21);
+    let key = PublicKey::from_jwk(&office.keys[0].jwk).unwrap();
+    let token = out["credential"].as_str().unwrap();
+    let v = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now())).unwrap();
+    assert_eq!(v.claims["iss"], office.id.as_str());
+
+    let id = out["id"].as_str().unwrap();
+    let read_uri = format!("/api/v1/credentials/{id}");
+    let revoke_uri = format!("/api/v1/credentials/{id}/revoke");
+    let reason = r#"{"reason": "x"}"#;
+    // Another office's officer sees nothing.
+    let a = send(&h.app, get(&read_uri, Some(&astana))).await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    let a = send(&h.app, post(&revoke_uri, Some(&astana), Some("r"), reason)).await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    // The auditor reads but never writes.
+    assert_eq!(
+        send(&h.app, get(&read_uri, Some(&auditor))).await.status,
+        StatusCode::OK
+    );
+    let a = send(&h.app, post(&revoke_uri, Some(&auditor), Some("r"), reason)).await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    let a = send(
+        &h.app,
+        post("/api/v1/credentials", Some(&auditor), Some("k"), body),
+    )
+    .await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    assert_eq!(store.credential_count().await.unwrap(), 1);
+    // The officer of the issuing office revokes; the Almaty list shows it.
+    let a = send(&h.app, post(&revoke_uri, Some(&almaty), Some("r"), reason)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let list_token = send(&h.app, get("/status/kz-75/1", None)).await.body;
+    let url = out["status_list"].as_str().unwrap();
+    let sl = status::verify_status_list(
+        std::str::from_utf8(&list_token).unwrap(),
+        &key,
+        &office.id,
+        url,
+        "revocation",
+    )
+    .unwrap();
+    assert!(sl.list.get(out["status_index"].as_u64().unwrap()).unwrap());
+    // The Astana list does not.
+    let other = send(&h.app, get("/status/kz-71/1", None)).await;
+    assert_eq!(other.status, StatusCode::OK);
+}
+
+async fn reject_operators_with_unknown_role_or_office(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let store = h.service.store();
+    for (role, office) in [
+        ("officer", None),
+        ("officer", Some("kz-00")),
+        ("auditor", Some("kz-75")),
+        ("root", None),
+    ] {
+        assert!(
+            add_operator(store, "x", role, office).await.is_err(),
+            "{role} {office:?}"
+        );
+    }
+    assert!(add_operator(store, " ", "auditor", None).await.is_err());
 }
 
 async fn concurrent_issues_get_distinct_indices(h: Harness) {
@@ -562,7 +677,7 @@ async fn revoke_sets_the_bit_in_a_newly_signed_status_list(h: Harness) {
     let path = url.split_once("://").unwrap().1;
     let path = &path[path.find('/').unwrap()..];
     let (list, key) = trusted(&h).await;
-    let did = list.offices()[0].id.clone();
+    let did = national(&list).id.clone();
     let fetch = |app: Router| async move {
         let a = send(&app, get(path, None)).await;
         assert_eq!(a.status, StatusCode::OK);
@@ -693,7 +808,7 @@ async fn publications_have_etags_and_answer_304(h: Harness) {
 
 async fn did_document_names_the_office_key(h: Harness) {
     let (list, _) = trusted(&h).await;
-    let office = &list.offices()[0];
+    let office = &national(&list);
     let doc = send(&h.app, get("/.well-known/did.json", None))
         .await
         .json();

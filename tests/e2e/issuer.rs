@@ -315,4 +315,62 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("401 UNAUTHORIZED"));
     assert_eq!(count_credentials(&server.data), 1);
+
+    // An officer created with `vpass admin` while the service runs issues for its office.
+    let data = server.data.to_str().expect("utf-8");
+    let out = vpass(
+        &dir.0,
+        &[
+            "admin",
+            "add-operator",
+            "--name",
+            "Almaty officer",
+            "--role",
+            "officer",
+            "--office",
+            "kz-75",
+            "--data-dir",
+            data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let officer = stdout(&out);
+    let out = vpass(
+        &dir.0,
+        &[
+            "issue",
+            "--server",
+            &server.base,
+            "--token",
+            &officer,
+            "--claims",
+            claims.to_str().expect("utf-8"),
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let id = answer["id"].as_str().expect("id");
+    let mut resp = agent()
+        .get(&format!("{}/api/v1/credentials/{id}", server.base))
+        .header("Authorization", &format!("Bearer {officer}"))
+        .call()
+        .expect("GET");
+    let stored: Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(stored["office"], "kz-75");
+    assert!(stored["status_list"]
+        .as_str()
+        .expect("url")
+        .ends_with("/status/kz-75/1"));
 }

@@ -183,16 +183,42 @@ pub struct Bootstrap {
     pub root_did: String,
     /// The sealed root private key.
     pub root_sealed: Vec<u8>,
-    /// The national office.
+    /// The offices: national first, then the regional ones.
+    pub offices: Vec<OfficeSeed>,
+    /// The first admin: (operator id, name).
+    pub admin: (String, String),
+    /// The admin's token: (token id, hash).
+    pub admin_token: (String, Vec<u8>),
+    /// Now.
+    pub now: i64,
+}
+
+/// An office to create, with its first key and status list.
+#[derive(Debug, Clone)]
+pub struct OfficeSeed {
+    /// The office.
     pub office: OfficeRow,
     /// Its first key.
     pub key: KeyRow,
     /// Its first status list (unsigned yet).
     pub status_list: StatusListRow,
-    /// The first admin: (operator id, name).
-    pub admin: (String, String),
-    /// The admin's token: (token id, hash).
-    pub admin_token: (String, Vec<u8>),
+}
+
+/// An operator to create, with a first API token.
+#[derive(Debug, Clone)]
+pub struct NewOperator {
+    /// Operator id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `admin`, `officer` or `auditor`.
+    pub role: String,
+    /// The office of an officer.
+    pub office_id: Option<String>,
+    /// Token id.
+    pub token_id: String,
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
     /// Now.
     pub now: i64,
 }
@@ -282,6 +308,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn setting(&self, name: &str) -> Result<Option<String>>;
     /// Write the first-start records (fails if they exist).
     async fn bootstrap(&self, b: &Bootstrap) -> Result<()>;
+    /// Create an operator with a first token.
+    async fn add_operator(&self, op: &NewOperator) -> Result<()>;
     /// The root key: (did:key, sealed private key).
     async fn root_key(&self) -> Result<Option<(String, Vec<u8>)>>;
     /// All offices.

@@ -282,6 +282,56 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_office(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                seed: &OfficeSeed,
+                now: i64,
+            ) -> Result<()> {
+                let o = &seed.office;
+                let types = serde_json::to_string(&o.credential_types)
+                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
+                sqlx::query(
+                    "INSERT INTO offices (id, did, name_kk, name_ru, name_en, region, \
+                     credential_types, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&o.id)
+                .bind(&o.did)
+                .bind(&o.name_kk)
+                .bind(&o.name_ru)
+                .bind(&o.name_en)
+                .bind(&o.region)
+                .bind(types)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let k = &seed.key;
+                sqlx::query(
+                    "INSERT INTO office_keys (kid, office_id, public_jwk, sealed_private, \
+                     valid_from, state, state_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&k.kid)
+                .bind(&k.office_id)
+                .bind(&k.public_jwk)
+                .bind(&k.sealed_private)
+                .bind(k.valid_from)
+                .bind(&k.state)
+                .bind(k.state_at)
+                .execute(&mut **tx)
+                .await?;
+                let l = &seed.status_list;
+                sqlx::query(
+                    "INSERT INTO status_lists (office_id, list_no, url, size) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&l.office_id)
+                .bind(l.list_no)
+                .bind(&l.url)
+                .bind(l.size)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             async fn revoked_indices(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 office_id: &str,
@@ -364,48 +414,9 @@ macro_rules! impl_store {
                 .bind(b.now)
                 .execute(&mut *tx)
                 .await?;
-                let o = &b.office;
-                let types = serde_json::to_string(&o.credential_types)
-                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
-                sqlx::query(
-                    "INSERT INTO offices (id, did, name_kk, name_ru, name_en, region, \
-                     credential_types, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&o.id)
-                .bind(&o.did)
-                .bind(&o.name_kk)
-                .bind(&o.name_ru)
-                .bind(&o.name_en)
-                .bind(&o.region)
-                .bind(types)
-                .bind(b.now)
-                .execute(&mut *tx)
-                .await?;
-                let k = &b.key;
-                sqlx::query(
-                    "INSERT INTO office_keys (kid, office_id, public_jwk, sealed_private, \
-                     valid_from, state, state_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&k.kid)
-                .bind(&k.office_id)
-                .bind(&k.public_jwk)
-                .bind(&k.sealed_private)
-                .bind(k.valid_from)
-                .bind(&k.state)
-                .bind(k.state_at)
-                .execute(&mut *tx)
-                .await?;
-                let l = &b.status_list;
-                sqlx::query(
-                    "INSERT INTO status_lists (office_id, list_no, url, size) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&l.office_id)
-                .bind(l.list_no)
-                .bind(&l.url)
-                .bind(l.size)
-                .execute(&mut *tx)
-                .await?;
+                for seed in &b.offices {
+                    Self::insert_office(&mut tx, seed, b.now).await?;
+                }
                 sqlx::query(
                     "INSERT INTO operators (id, name, role, office_id, created_at) \
                      VALUES ($1, $2, 'admin', NULL, $3)",
@@ -423,6 +434,33 @@ macro_rules! impl_store {
                 .bind(&b.admin.0)
                 .bind(&b.admin_token.1)
                 .bind(b.now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_operator(&self, op: &NewOperator) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO operators (id, name, role, office_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&op.id)
+                .bind(&op.name)
+                .bind(&op.role)
+                .bind(&op.office_id)
+                .bind(op.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, operator_id, hash, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&op.token_id)
+                .bind(&op.id)
+                .bind(&op.token_hash)
+                .bind(op.now)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
