@@ -12,6 +12,21 @@ pub enum AdminCmd {
     RootKey(DataArgs),
     /// Create an operator and print its API token (shown once).
     AddOperator(AddOperatorArgs),
+    /// Revoke an API token (give the token, or its id: the 16 hex digits after `vpass_`).
+    RevokeToken(RevokeTokenArgs),
+    /// Check the audit log's hash chain (exit 0 only when intact).
+    AuditVerify(DataArgs),
+}
+
+/// Who the audit log names for changes made with `vpass admin`.
+const CLI_ACTOR: &str = "vpass-admin-cli";
+
+#[derive(Debug, Args)]
+pub struct RevokeTokenArgs {
+    /// The token or its id.
+    token: String,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +58,39 @@ pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         AdminCmd::RootKey(args) => root_key(args),
         AdminCmd::AddOperator(args) => add_operator(args),
+        AdminCmd::RevokeToken(args) => revoke_token(args),
+        AdminCmd::AuditVerify(args) => audit_verify(args),
+    }
+}
+
+fn revoke_token(args: RevokeTokenArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args.data)?;
+    let done = runtime()?.block_on(async {
+        let store = vpass_issuer::service::open_store(&config).await?;
+        vpass_issuer::service::revoke_token(store.as_ref(), CLI_ACTOR, &args.token).await
+    })?;
+    if !done {
+        bail!("no active token with that id");
+    }
+    eprintln!("token revoked: requests with it now get 401");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_verify(args: DataArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args)?;
+    let result = runtime()?.block_on(async {
+        let store = vpass_issuer::service::open_store(&config).await?;
+        anyhow::Ok(vpass_issuer::audit::verify_chain(store.as_ref()).await)
+    })?;
+    match result {
+        Ok(n) => {
+            println!("audit log intact: {n} entries");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{e}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -72,6 +120,7 @@ fn add_operator(args: AddOperatorArgs) -> anyhow::Result<ExitCode> {
         let store = vpass_issuer::service::open_store(&config).await?;
         vpass_issuer::service::add_operator(
             store.as_ref(),
+            CLI_ACTOR,
             &args.name,
             &args.role,
             args.office.as_deref(),

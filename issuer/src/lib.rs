@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod crypto;
 pub mod http;
 pub mod offices;

@@ -16,6 +16,7 @@ use vpass_credential::time::{Clock, SystemClock, UnixTime};
 use vpass_credential::trust::{self, KeyState, Names, OfficeKey, TrustList};
 use vpass_credential::vcjwt;
 
+use crate::audit::{self, AuditEntry};
 use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
 use crate::offices;
@@ -289,7 +290,20 @@ async fn bootstrap(
         seeds.push(office_seed(office, &public_url, kek, now));
     }
     let (token, token_id, token_hash) = crypto::new_api_token();
+    let admin_id = crypto::random_uuid();
     let b = Bootstrap {
+        audit: AuditEntry {
+            at: now.0,
+            actor: "system".into(),
+            action: "service.bootstrap".into(),
+            office_id: None,
+            subject: Some(root_did.clone()),
+            request_id: None,
+            detail: Some(format!(
+                "{} offices, first admin {admin_id}",
+                offices::REGIONS.len() + 1
+            )),
+        },
         settings: vec![("public_url".into(), public_url.clone())],
         root_sealed: kek.seal(
             &format!("root:{root_did}"),
@@ -297,7 +311,7 @@ async fn bootstrap(
         ),
         root_did,
         offices: seeds,
-        admin: (crypto::random_uuid(), "admin".into()),
+        admin: (admin_id, "admin".into()),
         admin_token: (token_id, token_hash),
         now: now.0,
     };
@@ -353,6 +367,7 @@ fn office_seed(office: OfficeRow, public_url: &str, kek: &Kek, now: UnixTime) ->
 /// (needs `office`) or `auditor`.
 pub async fn add_operator(
     store: &dyn Store,
+    actor: &str,
     name: &str,
     role: &str,
     office: Option<&str>,
@@ -388,18 +403,47 @@ pub async fn add_operator(
         }
     };
     let (token, token_id, token_hash) = crypto::new_api_token();
-    store
-        .add_operator(&NewOperator {
-            id: crypto::random_uuid(),
-            name: name.to_owned(),
-            role: role.to_owned(),
-            office_id,
-            token_id,
-            token_hash,
-            now: SystemClock.now().0,
-        })
-        .await?;
+    let now = SystemClock.now().0;
+    let op = NewOperator {
+        id: crypto::random_uuid(),
+        name: name.to_owned(),
+        role: role.to_owned(),
+        office_id,
+        token_id: token_id.clone(),
+        token_hash,
+        now,
+    };
+    let entry = AuditEntry {
+        at: now,
+        actor: actor.to_owned(),
+        action: "operator.add".into(),
+        office_id: op.office_id.clone(),
+        subject: Some(op.id.clone()),
+        request_id: None,
+        detail: Some(format!("role {role}, token {token_id}")),
+    };
+    store.add_operator(&op, &entry).await?;
     Ok(token)
+}
+
+/// Revoke an API token, given whole or by its id (the 16 hex digits after `vpass_`).
+/// `Ok(false)` if there is no such active token.
+pub async fn revoke_token(
+    store: &dyn Store,
+    actor: &str,
+    token_or_id: &str,
+) -> Result<bool, StartError> {
+    let id = crypto::api_token_id(token_or_id).unwrap_or(token_or_id);
+    let entry = AuditEntry {
+        at: SystemClock.now().0,
+        actor: actor.to_owned(),
+        action: "token.revoke".into(),
+        office_id: None,
+        subject: Some(id.to_owned()),
+        request_id: None,
+        detail: None,
+    };
+    Ok(store.revoke_token(id, &entry).await?)
 }
 
 /// Open the data folder's database without the keys (administration commands).
@@ -664,10 +708,37 @@ impl Service {
             issued_by: &op.id,
             status: 201,
         };
-        match self.store.issue(&idem, &new, &sign).await? {
+        let entry = AuditEntry {
+            at: now.0,
+            actor: op.id.clone(),
+            action: "credential.issue".into(),
+            office_id: Some(office_id.to_owned()),
+            subject: Some(id.clone()),
+            request_id: Some(idem_key.to_owned()),
+            detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
+        };
+        match self.store.issue(&idem, &new, &sign, &entry).await? {
             Answer::Fresh(body) => Ok((201, body)),
             Answer::Replayed { status, body } => Ok((status, body)),
         }
+    }
+
+    /// Audit entries after `after` (at most `limit`, ≤ 1000), for admins and auditors.
+    pub async fn audit(&self, op: &Operator, after: i64, limit: i64) -> Result<Value, ApiError> {
+        if matches!(op.role, Role::Officer(_)) {
+            return Err(ApiError::forbidden(
+                "only admins and auditors read the audit log",
+            ));
+        }
+        let rows = self
+            .store
+            .audit_entries(after, limit.clamp(1, 1000))
+            .await?;
+        let (head_seq, _) = self.store.audit_head().await?;
+        Ok(json!({
+            "entries": rows.iter().map(audit::to_json).collect::<Vec<_>>(),
+            "head": head_seq,
+        }))
     }
 
     /// A credential visible to `op`.
@@ -750,7 +821,20 @@ impl Service {
         };
         let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
         let respond = |row: &CredentialRow| self.credential_json(row).to_string().into_bytes();
-        match self.store.revoke(&idem, &rev, &publish, &respond).await? {
+        let entry = AuditEntry {
+            at: now.0,
+            actor: op.id.clone(),
+            action: "credential.revoke".into(),
+            office_id: None,
+            subject: Some(id.to_owned()),
+            request_id: Some(idem_key.to_owned()),
+            detail: Some(reason.clone()),
+        };
+        match self
+            .store
+            .revoke(&idem, &rev, &publish, &respond, &entry)
+            .await?
+        {
             Answer::Fresh(body) => Ok((200, body)),
             Answer::Replayed { status, body } => Ok((status, body)),
         }

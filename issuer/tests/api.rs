@@ -25,6 +25,23 @@ struct Harness {
     _dir: tempfile::TempDir,
     /// The PostgreSQL test database to drop afterwards: (admin URL, name).
     pg: Option<(String, String)>,
+    /// The database URL the service uses.
+    db_url: String,
+}
+
+impl Harness {
+    /// Run one SQL statement directly on the service's database (tampering tests).
+    async fn raw_sql(&self, sql: &str) {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::postgres::PgPool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::sqlite::SqlitePool::connect(&self.db_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    }
 }
 
 impl Drop for Harness {
@@ -103,6 +120,9 @@ async fn harness_on(backend: Backend) -> Option<Harness> {
             (Some(url), Some((admin, name)))
         }
     };
+    let db_url = url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("vpass.db").display()));
     let (service, token_file) = start_in(dir.path(), url).await;
     let token = std::fs::read_to_string(token_file.unwrap())
         .unwrap()
@@ -114,6 +134,7 @@ async fn harness_on(backend: Backend) -> Option<Harness> {
         service,
         _dir: dir,
         pg,
+        db_url,
     })
 }
 
@@ -138,6 +159,9 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     healthz_answers_ok,
+    audit_log_records_every_change_in_an_intact_chain,
+    reject_tampered_audit_log,
+    reject_revoked_token,
     officers_are_scoped_to_their_office_and_auditors_only_read,
     reject_operators_with_unknown_role_or_office,
     concurrent_issues_get_distinct_indices,
@@ -301,13 +325,13 @@ async fn issue_signs_a_verifiable_credential_with_a_server_set_status(h: Harness
 async fn officers_are_scoped_to_their_office_and_auditors_only_read(h: Harness) {
     use vpass_issuer::service::add_operator;
     let store = h.service.store();
-    let almaty = add_operator(store, "Almaty officer", "officer", Some("kz-75"))
+    let almaty = add_operator(store, "test", "Almaty officer", "officer", Some("kz-75"))
         .await
         .unwrap();
-    let astana = add_operator(store, "Astana officer", "officer", Some("kz-71"))
+    let astana = add_operator(store, "test", "Astana officer", "officer", Some("kz-71"))
         .await
         .unwrap();
-    let auditor = add_operator(store, "Auditor", "auditor", None)
+    let auditor = add_operator(store, "test", "Auditor", "auditor", None)
         .await
         .unwrap();
     let body = hours_body().to_string();
@@ -389,6 +413,129 @@ async fn officers_are_scoped_to_their_office_and_auditors_only_read(h: Harness) 
     assert_eq!(other.status, StatusCode::OK);
 }
 
+async fn audit_log_records_every_change_in_an_intact_chain(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let out = issue(&h, "audit-1", &hours_body()).await.json();
+    // A replay records nothing new.
+    issue(&h, "audit-1", &hours_body()).await;
+    let id = out["id"].as_str().unwrap();
+    let revoke = post(
+        &format!("/api/v1/credentials/{id}/revoke"),
+        Some(&h.token),
+        Some("audit-2"),
+        r#"{"reason": "duplicate"}"#,
+    );
+    assert_eq!(send(&h.app, revoke).await.status, StatusCode::OK);
+    let store = h.service.store();
+    let auditor = add_operator(store, "test", "Auditor", "auditor", None)
+        .await
+        .unwrap();
+    let officer = add_operator(store, "test", "Officer", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+
+    let a = send(&h.app, get("/api/v1/audit", Some(&auditor))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let log = a.json();
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "service.bootstrap",
+            "credential.issue",
+            "credential.revoke",
+            "operator.add",
+            "operator.add"
+        ]
+    );
+    assert_eq!(log["head"], 5);
+    let issued = &log["entries"][1];
+    assert_eq!(issued["subject"], id);
+    assert_eq!(issued["request"], "audit-1");
+    assert_eq!(issued["office"], "national");
+    assert_eq!(log["entries"][2]["detail"], "duplicate");
+    assert_eq!(log["entries"][2]["prev_hash"], issued["hash"]);
+    // No credential contents (the IIN, the name) in the log.
+    assert!(!a.body.windows(12).any(|w| w == b"950101400121"));
+    assert!(!String::from_utf8_lossy(&a.body).contains("Айгерим"));
+    assert_eq!(vpass_issuer::audit::verify_chain(store).await.unwrap(), 5);
+
+    let page = send(&h.app, get("/api/v1/audit?after=3&limit=1", Some(&h.token))).await;
+    assert_eq!(page.json()["entries"][0]["seq"], 4);
+    assert_eq!(page.json()["entries"].as_array().unwrap().len(), 1);
+    let a = send(&h.app, get("/api/v1/audit", Some(&officer))).await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    for q in ["after=-1", "limit=x", "sort=seq"] {
+        let a = send(&h.app, get(&format!("/api/v1/audit?{q}"), Some(&h.token))).await;
+        assert_problem(
+            &a,
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            Some(q.split('=').next().unwrap()),
+        );
+    }
+}
+
+async fn reject_tampered_audit_log(h: Harness) {
+    use vpass_issuer::audit::{verify_chain, ChainError};
+    for key in ["t1", "t2", "t3"] {
+        assert_eq!(
+            issue(&h, key, &hours_body()).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let store = h.service.store();
+    assert_eq!(verify_chain(store).await.unwrap(), 4);
+    h.raw_sql("UPDATE audit_log SET detail = 'edited' WHERE seq = 3")
+        .await;
+    let err = verify_chain(store).await.unwrap_err();
+    assert!(matches!(err, ChainError::Broken { seq: 3, .. }), "{err}");
+    h.raw_sql("UPDATE audit_log SET detail = 'VolunteerHoursCredential as sd-jwt' WHERE seq = 3")
+        .await;
+    assert_eq!(verify_chain(store).await.unwrap(), 4);
+    // Cutting the last entry off is noticed through the head.
+    h.raw_sql("DELETE FROM audit_log WHERE seq = 4").await;
+    let err = verify_chain(store).await.unwrap_err();
+    assert!(matches!(err, ChainError::Broken { seq: 4, .. }), "{err}");
+    // So is deleting one in the middle.
+    h.raw_sql("DELETE FROM audit_log WHERE seq = 2").await;
+    let err = verify_chain(store).await.unwrap_err();
+    assert!(matches!(err, ChainError::Broken { seq: 2, .. }), "{err}");
+}
+
+async fn reject_revoked_token(h: Harness) {
+    use vpass_issuer::service::{add_operator, revoke_token};
+    let store = h.service.store();
+    let officer = add_operator(store, "test", "Officer", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+    let ok = issue_with(&h, &officer, "before").await;
+    assert_eq!(ok.status, StatusCode::CREATED);
+    assert!(revoke_token(store, "test", &officer).await.unwrap());
+    assert!(!revoke_token(store, "test", &officer).await.unwrap());
+    let a = issue_with(&h, &officer, "after").await;
+    assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    // The admin's token is unaffected.
+    assert_eq!(
+        issue(&h, "admin", &hours_body()).await.status,
+        StatusCode::CREATED
+    );
+}
+
+async fn issue_with(h: &Harness, token: &str, key: &str) -> Answer {
+    let body = hours_body().to_string();
+    send(
+        &h.app,
+        post("/api/v1/credentials", Some(token), Some(key), body),
+    )
+    .await
+}
+
 async fn reject_operators_with_unknown_role_or_office(h: Harness) {
     use vpass_issuer::service::add_operator;
     let store = h.service.store();
@@ -399,11 +546,15 @@ async fn reject_operators_with_unknown_role_or_office(h: Harness) {
         ("root", None),
     ] {
         assert!(
-            add_operator(store, "x", role, office).await.is_err(),
+            add_operator(store, "test", "x", role, office)
+                .await
+                .is_err(),
             "{role} {office:?}"
         );
     }
-    assert!(add_operator(store, " ", "auditor", None).await.is_err());
+    assert!(add_operator(store, "test", " ", "auditor", None)
+        .await
+        .is_err());
 }
 
 async fn concurrent_issues_get_distinct_indices(h: Harness) {

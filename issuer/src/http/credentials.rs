@@ -1,4 +1,5 @@
-//! `/api/v1/credentials`: issue, read and revoke (operators, bearer tokens).
+//! `/api/v1/credentials`: issue, read and revoke; `/api/v1/audit`: the audit log (operators,
+//! bearer tokens).
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -16,6 +17,36 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/credentials", post(issue))
         .route("/api/v1/credentials/{id}", get(read))
         .route("/api/v1/credentials/{id}/revoke", post(revoke))
+        .route("/api/v1/audit", get(audit))
+}
+
+/// `GET /api/v1/audit?after=N&limit=M` (defaults 0 and 100).
+async fn audit(
+    State(state): State<AppState>,
+    Auth(op): Auth,
+    uri: axum::http::Uri,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut after = 0;
+    let mut limit = 100;
+    for pair in uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let target = match name {
+            "after" => &mut after,
+            "limit" => &mut limit,
+            _ => return Err(ApiError::invalid_field(name, "is not a known parameter")),
+        };
+        *target = value
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::invalid_field(name, "must be a non-negative integer"))?;
+    }
+    Ok(Json(state.audit(&op, after, limit).await?))
 }
 
 /// A stored JSON answer, sent byte for byte.

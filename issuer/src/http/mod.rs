@@ -6,6 +6,7 @@
 //! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
 //! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
+//! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |

@@ -18,6 +18,8 @@ mod sql;
 
 use async_trait::async_trait;
 
+use crate::audit::{AuditEntry, AuditRow};
+
 pub use sql::{PgStore, SqliteStore};
 
 /// How many random status-list indices are tried before a list counts as full.
@@ -189,6 +191,8 @@ pub struct Bootstrap {
     pub admin: (String, String),
     /// The admin's token: (token id, hash).
     pub admin_token: (String, Vec<u8>),
+    /// The audit entry of the bootstrap.
+    pub audit: AuditEntry,
     /// Now.
     pub now: i64,
 }
@@ -309,7 +313,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Write the first-start records (fails if they exist).
     async fn bootstrap(&self, b: &Bootstrap) -> Result<()>;
     /// Create an operator with a first token.
-    async fn add_operator(&self, op: &NewOperator) -> Result<()>;
+    async fn add_operator(&self, op: &NewOperator, audit: &AuditEntry) -> Result<()>;
+    /// Revoke an API token; `false` if there is no such token or it was already revoked.
+    async fn revoke_token(&self, token_id: &str, audit: &AuditEntry) -> Result<bool>;
+    /// Audit entries with `seq` > `after`, at most `limit`, in order.
+    async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditRow>>;
+    /// The audit chain's head: (last seq, its hash).
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>)>;
     /// The root key: (did:key, sealed private key).
     async fn root_key(&self) -> Result<Option<(String, Vec<u8>)>>;
     /// All offices.
@@ -330,14 +340,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         idem: &Idem<'_>,
         new: &NewCredential<'_>,
         sign: &SignFn<'_>,
+        audit: &AuditEntry,
     ) -> Result<Answer>;
-    /// Revoke and re-sign the office's status list — one transaction.
+    /// Revoke and re-sign the office's status list — one transaction. The audit entry's
+    /// office is taken from the credential.
     async fn revoke(
         &self,
         idem: &Idem<'_>,
         rev: &Revocation<'_>,
         publish: &PublishFn<'_>,
         respond: &RespondFn<'_>,
+        audit: &AuditEntry,
     ) -> Result<Answer>;
     /// The status list, re-signed first if it was never signed or was signed before
     /// `stale_before`.

@@ -11,6 +11,7 @@ use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::*;
+use crate::audit::{self, AuditEntry, AuditRow};
 use crate::crypto::random_below;
 
 /// Migrations compiled into the binary (sqlx's `migrate!` macro would need the `macros`
@@ -49,16 +50,30 @@ mod futures_core_box {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
-const SQLITE_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)]);
-const PG_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)]);
+const SQLITE_MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "audit",
+        include_str!("../../migrations/sqlite/0002_audit.sql"),
+    ),
+]);
+const PG_MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "audit",
+        include_str!("../../migrations/postgres/0002_audit.sql"),
+    ),
+]);
 
 /// SQLite storage: one file, WAL, writes serialised by `BEGIN IMMEDIATE`.
 #[derive(Debug, Clone)]
@@ -332,6 +347,42 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Append an audit entry inside the transaction. Bumping the head row first
+            /// serialises appenders (a row lock on PostgreSQL, the write lock on SQLite).
+            async fn audit_append(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                e: &AuditEntry,
+            ) -> Result<()> {
+                let (seq, prev): (i64, Vec<u8>) = sqlx::query_as(
+                    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+                )
+                .fetch_one(&mut **tx)
+                .await?;
+                let hash = audit::entry_hash(&prev, seq, e);
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, at, actor, action, office_id, subject, \
+                     request_id, detail, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(seq)
+                .bind(e.at)
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(&e.office_id)
+                .bind(&e.subject)
+                .bind(&e.request_id)
+                .bind(&e.detail)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&hash)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             async fn revoked_indices(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 office_id: &str,
@@ -436,11 +487,12 @@ macro_rules! impl_store {
                 .bind(b.now)
                 .execute(&mut *tx)
                 .await?;
+                Self::audit_append(&mut tx, &b.audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn add_operator(&self, op: &NewOperator) -> Result<()> {
+            async fn add_operator(&self, op: &NewOperator, audit: &AuditEntry) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO operators (id, name, role, office_id, created_at) \
@@ -463,8 +515,74 @@ macro_rules! impl_store {
                 .bind(op.now)
                 .execute(&mut *tx)
                 .await?;
+                Self::audit_append(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn revoke_token(&self, token_id: &str, audit: &AuditEntry) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(audit.at)
+                .bind(token_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
+                type Row = (
+                    i64,
+                    i64,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Vec<u8>,
+                    Vec<u8>,
+                );
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT seq, at, actor, action, office_id, subject, request_id, detail, \
+                     prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| AuditRow {
+                        seq: r.0,
+                        entry: AuditEntry {
+                            at: r.1,
+                            actor: r.2,
+                            action: r.3,
+                            office_id: r.4,
+                            subject: r.5,
+                            request_id: r.6,
+                            detail: r.7,
+                        },
+                        prev_hash: r.8,
+                        hash: r.9,
+                    })
+                    .collect())
+            }
+
+            async fn audit_head(&self) -> Result<(i64, Vec<u8>)> {
+                Ok(
+                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await?,
+                )
             }
 
             async fn root_key(&self) -> Result<Option<(String, Vec<u8>)>> {
@@ -545,6 +663,7 @@ macro_rules! impl_store {
                 idem: &Idem<'_>,
                 new: &NewCredential<'_>,
                 sign: &SignFn<'_>,
+                audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
@@ -581,6 +700,7 @@ macro_rules! impl_store {
                 }
                 let body = stored.ok_or(StoreError::StatusListFull)?;
                 Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
+                Self::audit_append(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
             }
@@ -591,6 +711,7 @@ macro_rules! impl_store {
                 rev: &Revocation<'_>,
                 publish: &PublishFn<'_>,
                 respond: &RespondFn<'_>,
+                audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
@@ -623,6 +744,9 @@ macro_rules! impl_store {
                 Self::republish(&mut tx, &cred.office_id, cred.list_no, publish).await?;
                 let body = respond(&cred);
                 Self::idem_store(&mut tx, idem, 200, &body, rev.now).await?;
+                let mut entry = audit.clone();
+                entry.office_id = Some(cred.office_id.clone());
+                Self::audit_append(&mut tx, &entry).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
             }
