@@ -50,6 +50,29 @@ pub struct IssueArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct IssueBatchArgs {
+    /// The rows: a CSV file with a header (see docs/api.md for the columns).
+    #[arg(long)]
+    csv: PathBuf,
+    /// The credential type of every row.
+    #[arg(long, default_value = "VolunteerHoursCredential")]
+    r#type: String,
+    /// Where to write the per-row report (JSON: issued rows with ids and credentials, and
+    /// refused rows with row number, code, field and reason).
+    #[arg(long, default_value = "batch-report.json")]
+    report: PathBuf,
+    /// The office's issuer service.
+    #[arg(long, env = "VPASS_SERVER")]
+    server: String,
+    /// The operator's API token.
+    #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Idempotency key (default: a fresh random one, printed on stderr).
+    #[arg(long)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// The credential's id (as `vpass issue --server --json` printed it).
     id: String,
@@ -130,6 +153,18 @@ struct Reply {
 
 /// POST `body` as JSON to `server` + `path` with the token and an idempotency key.
 fn post(server: &str, path: &str, token: &str, key: &str, body: &str) -> anyhow::Result<Reply> {
+    post_as(server, path, token, key, "application/json", body)
+}
+
+/// POST `body` with a content type.
+fn post_as(
+    server: &str,
+    path: &str,
+    token: &str,
+    key: &str,
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<Reply> {
     let base = server.trim_end_matches('/');
     if !base.starts_with("http://") {
         bail!("--server {server}: only http:// URLs are supported by this build");
@@ -144,7 +179,7 @@ fn post(server: &str, path: &str, token: &str, key: &str, body: &str) -> anyhow:
         .post(&url)
         .header("Authorization", &format!("Bearer {token}"))
         .header("Idempotency-Key", key)
-        .header("Content-Type", "application/json")
+        .header("Content-Type", content_type)
         .send(body)
         .with_context(|| format!("calling {url}"))?;
     let status = resp.status().as_u16();
@@ -233,6 +268,51 @@ fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
         println!("{credential}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `vpass issue-batch`: prints the ids issued, one a line; exit 1 if any row was refused.
+pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
+    let csv = crate::read_input(&args.csv, 16 * 1024 * 1024)?;
+    let key = idempotency_key(args.idempotency_key.as_ref());
+    let path = format!(
+        "/api/v1/credentials/batch?type={}",
+        percent_encode(&args.r#type)
+    );
+    eprintln!("sending {} to {} ...", args.csv.display(), args.server);
+    let reply = post_as(&args.server, &path, &args.token, &key, "text/csv", &csv)?;
+    if !(200..300).contains(&reply.status) {
+        return Err(refused(&reply));
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&reply.body).context("the service's answer is not JSON")?;
+    crate::write_file(&args.report, reply.body.as_bytes(), true)?;
+    let issued = report["issued"].as_array().map_or(&[][..], Vec::as_slice);
+    let errors = report["errors"].as_array().map_or(&[][..], Vec::as_slice);
+    for item in issued {
+        if let Some(id) = item["id"].as_str() {
+            println!("{id}");
+        }
+    }
+    for e in errors.iter().take(20) {
+        eprintln!(
+            "row {}: {} {} {}",
+            e["row"],
+            e["code"].as_str().unwrap_or("?"),
+            e["field"].as_str().unwrap_or(""),
+            e["detail"].as_str().unwrap_or("")
+        );
+    }
+    eprintln!(
+        "{} issued, {} refused; report in {}",
+        issued.len(),
+        errors.len(),
+        args.report.display()
+    );
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {

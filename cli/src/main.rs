@@ -53,6 +53,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run the front-office issuer service (HTTP API, status lists, trust list).
     Serve(serve::ServeArgs),
+    /// Issue every row of a CSV file through an office's service (per-row report to a file).
+    IssueBatch(issue::IssueBatchArgs),
     /// Revoke a credential through an office's service.
     Revoke(issue::RevokeArgs),
     /// Administer the issuer service's data (root key, ...).
@@ -82,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(cmd) => admin::run(cmd),
+        Command::IssueBatch(args) => issue::issue_batch(args),
         Command::Revoke(args) => issue::revoke(args),
     }
 }

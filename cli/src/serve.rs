@@ -27,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, env = "VPASS_DATA_DIR", default_value = "vpass-data")]
     data_dir: PathBuf,
     /// Public base URL of this service, used in status-list URLs (first start only; default
-    /// http://localhost:<listen port>).
+    /// http://localhost:PORT, PORT from --listen).
     #[arg(long, env = "VPASS_PUBLIC_URL")]
     public_url: Option<String>,
     /// The national office's did:web (first start only; default: did:web of the public

@@ -41,6 +41,8 @@ pub const INITIAL_ADMIN_TOKEN_FILE: &str = "initial-admin-token";
 pub const NATIONAL: &str = "national";
 /// Longest accepted revocation reason, in characters.
 pub const MAX_REASON: usize = 500;
+/// Most rows in one batch.
+pub const MAX_BATCH_ROWS: usize = 10_000;
 
 /// How the service is configured (flags and environment of `vpass serve`).
 #[derive(Debug, Clone)]
@@ -557,75 +559,8 @@ impl Service {
     fn parse_issue(&self, office: &OfficeRow, body: &[u8]) -> Result<IssueRequest, ApiError> {
         let value = vpass_credential::json::parse(body, "body")
             .map_err(|e| ApiError::from_credential(&e, ""))?;
-        let Value::Object(mut map) = value else {
-            return Err(ApiError::bad_request(
-                "MALFORMED_CREDENTIAL",
-                "the body must be a JSON object: a VCDM 2.0 credential",
-            ));
-        };
-        let holder = match map.remove("holder") {
-            None => None,
-            Some(Value::String(did)) => Some(PublicKey::from_did_key(&did).map_err(|_| {
-                ApiError::invalid_field("holder", "is not a did:key of an Ed25519 or P-256 key")
-            })?),
-            Some(jwk @ Value::Object(_)) => Some(PublicKey::from_jwk(&jwk).map_err(|_| {
-                ApiError::invalid_field("holder", "is not a public JWK (Ed25519 or P-256)")
-            })?),
-            Some(_) => {
-                return Err(ApiError::invalid_field(
-                    "holder",
-                    "must be a did:key string or a public JWK object",
-                ))
-            }
-        };
-        let format = match map.remove("format") {
-            None => "sd-jwt",
-            Some(Value::String(f)) if f == "sd-jwt" => "sd-jwt",
-            Some(Value::String(f)) if f == "jwt" => "jwt",
-            Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
-        };
-        match map.get("issuer") {
-            None => {}
-            Some(Value::String(s)) if *s == office.did => {}
-            Some(_) => {
-                return Err(ApiError::invalid_field(
-                    "issuer",
-                    "is set by the server to the operator's office; leave it out",
-                ))
-            }
-        }
-        if map.contains_key("credentialStatus") {
-            return Err(ApiError::invalid_field(
-                "credentialStatus",
-                "is set by the server (a random status-list index); leave it out",
-            ));
-        }
-        map.insert("issuer".into(), office.did.clone().into());
-        let mut credential = Value::Object(map);
-        // Checked once here with a placeholder index, so signing cannot fail on content.
-        set_status(&mut credential, "", 0);
-        let checked =
-            Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
-        let kind = checked.kind();
-        if !office
-            .credential_types
-            .iter()
-            .any(|t| t == kind.type_name())
-        {
-            return Err(ApiError::bad_request(
-                "ISSUER_NOT_AUTHORIZED",
-                format!("this office may not issue {}", kind.type_name()),
-            )
-            .at("type"));
-        }
-        Ok(IssueRequest {
-            credential,
-            holder,
-            format,
-            kind,
-        })
+        parse_issue_value(office, value)
     }
-
     /// Issue a credential from a request body for `op`, idempotently.
     pub async fn issue(
         &self,
@@ -664,29 +599,7 @@ impl Service {
         let now = self.clock.now();
         let url = list.url.clone();
         let sign = |index: u64| -> Result<(String, Vec<u8>), StoreError> {
-            let mut credential = req.credential.clone();
-            set_status(&mut credential, &url, index);
-            let checked = Credential::from_json(&credential)
-                .map_err(|e| StoreError::Signing(e.to_string()))?;
-            let claims = model::to_jwt_claims(&checked, now, req.holder.as_ref());
-            let token = match req.format {
-                "jwt" => vcjwt::issue(signer, &claims),
-                _ => {
-                    let paths: Vec<Vec<PathSeg>> = req
-                        .kind
-                        .selectively_disclosable()
-                        .iter()
-                        .map(|n| {
-                            vec![
-                                PathSeg::Key("credentialSubject".into()),
-                                PathSeg::Key((*n).into()),
-                            ]
-                        })
-                        .collect();
-                    sdjwt::issue(signer, claims, &paths, &mut sdjwt::OsSalts)
-                }
-            }
-            .map_err(|e| StoreError::Signing(e.to_string()))?;
+            let token = sign_credential(&req, signer, &url, index, now)?;
             let body = json!({
                 "id": id,
                 "credential": token,
@@ -739,6 +652,144 @@ impl Service {
             "entries": rows.iter().map(audit::to_json).collect::<Vec<_>>(),
             "head": head_seq,
         }))
+    }
+
+    /// Issue a batch, idempotently: `body` is a JSON array of issuance requests, or CSV
+    /// (`csv` true) of flat rows (see [`csv_rows`]) of type `csv_type`. Valid rows are issued
+    /// in one transaction; every invalid row comes back with its number, code and field.
+    pub async fn issue_batch(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        body: &[u8],
+        csv_type: Option<&str>,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let office_id = op
+            .role
+            .issuing_office()
+            .ok_or_else(|| ApiError::forbidden("auditors may not issue"))?;
+        let office = self
+            .offices
+            .get(office_id)
+            .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
+        let signer = self
+            .signers
+            .get(office_id)
+            .ok_or_else(|| ApiError::internal(&"office has no active key"))?;
+        let list = self
+            .store
+            .status_lists()
+            .await?
+            .into_iter()
+            .filter(|l| l.office_id == office_id)
+            .max_by_key(|l| l.list_no)
+            .ok_or_else(|| ApiError::internal(&"office has no status list"))?;
+        let target = match csv_type {
+            Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
+            None => "POST /api/v1/credentials/batch".to_owned(),
+        };
+        let request_hash = request_hash(&target, body);
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        let rows: Vec<Result<Value, ApiError>> = match csv_type {
+            Some(t) => csv_rows(body, t)?,
+            None => {
+                let value = vpass_credential::json::parse_with_limit(
+                    body,
+                    "body",
+                    crate::http::MAX_BATCH_BODY,
+                )
+                .map_err(|e| ApiError::from_credential(&e, ""))?;
+                match value {
+                    Value::Array(items) => items.into_iter().map(Ok).collect(),
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "MALFORMED_BATCH",
+                            "the body must be a JSON array of credentials (or CSV)",
+                        ))
+                    }
+                }
+            }
+        };
+        if rows.len() > MAX_BATCH_ROWS {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "BATCH_TOO_LARGE",
+                format!("at most {MAX_BATCH_ROWS} rows per batch"),
+            ));
+        }
+        let now = self.clock.now();
+        let mut valid = Vec::new();
+        let mut errors = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            match row.and_then(|v| parse_issue_value(office, v)) {
+                Ok(req) => valid.push((i + 1, crypto::random_uuid(), req)),
+                Err(e) => errors.push(json!({
+                    "row": i + 1,
+                    "code": e.code,
+                    "field": e.field,
+                    "detail": e.detail,
+                })),
+            }
+        }
+        let items: Vec<NewCredential<'_>> = valid
+            .iter()
+            .map(|(_, id, req)| NewCredential {
+                id,
+                office_id,
+                kind: req.kind.type_name(),
+                format: req.format,
+                list_no: list.list_no,
+                list_size: list.size,
+                issued_at: now.0,
+                issued_by: &op.id,
+                status: 200,
+            })
+            .collect();
+        let audits: Vec<AuditEntry> = valid
+            .iter()
+            .map(|(row, id, req)| AuditEntry {
+                at: now.0,
+                actor: op.id.clone(),
+                action: "credential.issue".into(),
+                office_id: Some(office_id.to_owned()),
+                subject: Some(id.clone()),
+                request_id: Some(format!("{idem_key}#{row}")),
+                detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
+            })
+            .collect();
+        let url = list.url.clone();
+        let sign = |i: usize, index: u64| -> Result<String, StoreError> {
+            let (_, _, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
+            sign_credential(req, signer, &url, index, now)
+        };
+        let respond = |done: &[(u64, String)]| -> Vec<u8> {
+            let issued: Vec<Value> = valid
+                .iter()
+                .zip(done)
+                .map(|((row, id, _), (index, token))| {
+                    json!({"row": row, "id": id, "credential": token, "status_index": index})
+                })
+                .collect();
+            json!({
+                "issued": issued,
+                "errors": errors,
+                "status_list": url,
+            })
+            .to_string()
+            .into_bytes()
+        };
+        match self
+            .store
+            .issue_batch(&idem, &items, &audits, &sign, &respond)
+            .await?
+        {
+            Answer::Fresh(body) => Ok((200, body)),
+            Answer::Replayed { status, body } => Ok((status, body)),
+        }
     }
 
     /// A credential visible to `op`.
@@ -1005,6 +1056,208 @@ fn trust_office(
             .map(|l| l.url.clone())
             .collect(),
     })
+}
+
+/// Check one issuance request (a JSON value) for `office`.
+fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, ApiError> {
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::bad_request(
+            "MALFORMED_CREDENTIAL",
+            "the body must be a JSON object: a VCDM 2.0 credential",
+        ));
+    };
+    let holder = match map.remove("holder") {
+        None => None,
+        Some(Value::String(did)) => Some(PublicKey::from_did_key(&did).map_err(|_| {
+            ApiError::invalid_field("holder", "is not a did:key of an Ed25519 or P-256 key")
+        })?),
+        Some(jwk @ Value::Object(_)) => Some(PublicKey::from_jwk(&jwk).map_err(|_| {
+            ApiError::invalid_field("holder", "is not a public JWK (Ed25519 or P-256)")
+        })?),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "holder",
+                "must be a did:key string or a public JWK object",
+            ))
+        }
+    };
+    let format = match map.remove("format") {
+        None => "sd-jwt",
+        Some(Value::String(f)) if f == "sd-jwt" => "sd-jwt",
+        Some(Value::String(f)) if f == "jwt" => "jwt",
+        Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
+    };
+    match map.get("issuer") {
+        None => {}
+        Some(Value::String(s)) if *s == office.did => {}
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "issuer",
+                "is set by the server to the operator's office; leave it out",
+            ))
+        }
+    }
+    if map.contains_key("credentialStatus") {
+        return Err(ApiError::invalid_field(
+            "credentialStatus",
+            "is set by the server (a random status-list index); leave it out",
+        ));
+    }
+    map.insert("issuer".into(), office.did.clone().into());
+    let mut credential = Value::Object(map);
+    // Checked once here with a placeholder index, so signing cannot fail on content.
+    set_status(&mut credential, "", 0);
+    let checked =
+        Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
+    let kind = checked.kind();
+    if !office
+        .credential_types
+        .iter()
+        .any(|t| t == kind.type_name())
+    {
+        return Err(ApiError::bad_request(
+            "ISSUER_NOT_AUTHORIZED",
+            format!("this office may not issue {}", kind.type_name()),
+        )
+        .at("type"));
+    }
+    Ok(IssueRequest {
+        credential,
+        holder,
+        format,
+        kind,
+    })
+}
+
+/// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
+/// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format` and `id` are
+/// credential members; every other column is a `credentialSubject` member, a dotted name
+/// (`achievement.name`) a nested one. Empty cells are absent; `hours` is a number. A row
+/// the CSV reader cannot read is an error of that row alone.
+pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
+    if CredentialKind::from_type_name(type_name).is_none() {
+        return Err(ApiError::invalid_field(
+            "type",
+            "is not a vpass credential type",
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|_| ApiError::bad_request("CSV_INVALID", "the CSV header cannot be read"))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let row = record
+            .map_err(|e| ApiError::bad_request("CSV_INVALID", format!("unreadable row: {e}")))
+            .and_then(|r| csv_row(&headers, &r, type_name));
+        rows.push(row);
+        if rows.len() > MAX_BATCH_ROWS {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+fn csv_row(
+    headers: &[String],
+    record: &csv::StringRecord,
+    type_name: &str,
+) -> Result<Value, ApiError> {
+    let mut top = Map::new();
+    top.insert("@context".into(), json!([model::VCDM2_CONTEXT]));
+    top.insert(
+        "type".into(),
+        json!([model::VERIFIABLE_CREDENTIAL, type_name]),
+    );
+    let mut subject = Map::new();
+    for (name, cell) in headers.iter().zip(record.iter()) {
+        if cell.is_empty() {
+            continue;
+        }
+        let value = if name == "hours" {
+            let n: f64 = cell.parse().map_err(|_| {
+                ApiError::invalid_field("credentialSubject.hours", "must be a number")
+            })?;
+            serde_json::Number::from_f64(n)
+                .map(|n| match n.as_f64() {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
+                    _ => Value::Number(n),
+                })
+                .ok_or_else(|| {
+                    ApiError::invalid_field("credentialSubject.hours", "must be a number")
+                })?
+        } else {
+            Value::String(cell.to_owned())
+        };
+        match name.as_str() {
+            "validFrom" | "validUntil" | "holder" | "format" | "id" => {
+                top.insert(name.clone(), value);
+            }
+            _ => {
+                let mut parts = name.split('.').peekable();
+                let mut map = &mut subject;
+                while let Some(part) = parts.next() {
+                    if parts.peek().is_none() {
+                        map.insert(part.to_owned(), value.clone());
+                        break;
+                    }
+                    let entry = map
+                        .entry(part.to_owned())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    map = match entry {
+                        Value::Object(m) => m,
+                        _ => {
+                            return Err(ApiError::invalid_field(
+                                &format!("credentialSubject.{name}"),
+                                "clashes with another column",
+                            ))
+                        }
+                    };
+                }
+            }
+        }
+    }
+    top.insert("credentialSubject".into(), Value::Object(subject));
+    Ok(Value::Object(top))
+}
+
+/// Sign a checked request with status index `index` of the list at `url`.
+fn sign_credential(
+    req: &IssueRequest,
+    signer: &SigningKey,
+    url: &str,
+    index: u64,
+    now: UnixTime,
+) -> Result<String, StoreError> {
+    let mut credential = req.credential.clone();
+    set_status(&mut credential, url, index);
+    let checked =
+        Credential::from_json(&credential).map_err(|e| StoreError::Signing(e.to_string()))?;
+    let claims = model::to_jwt_claims(&checked, now, req.holder.as_ref());
+    match req.format {
+        "jwt" => vcjwt::issue(signer, &claims),
+        _ => {
+            let paths: Vec<Vec<PathSeg>> = req
+                .kind
+                .selectively_disclosable()
+                .iter()
+                .map(|n| {
+                    vec![
+                        PathSeg::Key("credentialSubject".into()),
+                        PathSeg::Key((*n).into()),
+                    ]
+                })
+                .collect();
+            sdjwt::issue(signer, claims, &paths, &mut sdjwt::OsSalts)
+        }
+    }
+    .map_err(|e| StoreError::Signing(e.to_string()))
 }
 
 /// Put a `BitstringStatusListEntry` into a credential JSON object.

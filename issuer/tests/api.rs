@@ -159,6 +159,9 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     healthz_answers_ok,
+    batch_of_json_issues_valid_rows_and_reports_invalid_ones,
+    batch_of_csv_issues_valid_rows_and_reports_invalid_ones,
+    reject_oversized_or_malformed_batches,
     audit_log_records_every_change_in_an_intact_chain,
     reject_tampered_audit_log,
     reject_revoked_token,
@@ -534,6 +537,135 @@ async fn issue_with(h: &Harness, token: &str, key: &str) -> Answer {
         post("/api/v1/credentials", Some(token), Some(key), body),
     )
     .await
+}
+
+fn batch_request(token: &str, key: &str, content_type: &str, body: String) -> Request<Body> {
+    Request::post("/api/v1/credentials/batch")
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("idempotency-key", key)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn batch_of_json_issues_valid_rows_and_reports_invalid_ones(h: Harness) {
+    let mut bad = hours_body();
+    bad["credentialSubject"]["hours"] = 0.into();
+    let body = json!([hours_body(), bad, hours_body()]).to_string();
+    let req = || batch_request(&h.token, "b1", "application/json", body.clone());
+    let a = send(&h.app, req()).await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let issued = out["issued"].as_array().unwrap();
+    assert_eq!(issued.len(), 2);
+    assert_eq!(issued[0]["row"], 1);
+    assert_eq!(issued[1]["row"], 3);
+    assert_ne!(issued[0]["status_index"], issued[1]["status_index"]);
+    assert_eq!(
+        out["errors"],
+        json!([{"row": 2, "code": "INVALID_FIELD", "field": "credentialSubject.hours",
+            "detail": out["errors"][0]["detail"]}])
+    );
+    let (_, key) = trusted(&h).await;
+    let opts = sdjwt::VerifyOptions::at(SystemClock.now());
+    for item in issued {
+        sdjwt::verify(item["credential"].as_str().unwrap(), &key, &opts).unwrap();
+        let id = item["id"].as_str().unwrap();
+        let read = send(
+            &h.app,
+            get(&format!("/api/v1/credentials/{id}"), Some(&h.token)),
+        )
+        .await;
+        assert_eq!(read.json()["status_index"], item["status_index"]);
+    }
+    let store = h.service.store();
+    assert_eq!(store.credential_count().await.unwrap(), 2);
+    // A retry replays the report byte for byte and issues nothing.
+    let again = send(&h.app, req()).await;
+    assert_eq!(again.body, a.body);
+    assert_eq!(store.credential_count().await.unwrap(), 2);
+    assert_eq!(vpass_issuer::audit::verify_chain(store).await.unwrap(), 3);
+}
+
+async fn batch_of_csv_issues_valid_rows_and_reports_invalid_ones(h: Harness) {
+    let csv = "name,iin,hours,activity,organization,periodStart,periodEnd,validFrom,validUntil\n\
+        Айгерим Нурланова,950101400121,48,Сенбілік,Astana Volunteer Center,2026-03-01,2026-05-31,\
+        2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n\
+        Broken row,only,three\n\
+        Bad IIN,950101400122,8,Clean-up,AVC,2026-03-01,2026-03-01,\
+        2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n\
+        Ерлан,,7.5,Clean-up,AVC,2026-03-01,2026-03-01,2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n";
+    let a = send(
+        &h.app,
+        batch_request(&h.token, "c1", "text/csv", csv.into()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let rows: Vec<u64> = out["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [1, 4]);
+    assert_eq!(out["errors"][0]["row"], 2);
+    assert_eq!(out["errors"][0]["code"], "CSV_INVALID");
+    assert_eq!(out["errors"][1]["row"], 3);
+    assert_eq!(out["errors"][1]["field"], "credentialSubject.iin");
+    let (_, key) = trusted(&h).await;
+    let token = out["issued"][1]["credential"].as_str().unwrap();
+    let v = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now())).unwrap();
+    assert_eq!(v.claims["credentialSubject"]["hours"], 7.5);
+    assert_eq!(v.claims["credentialSubject"]["name"], "Ерлан");
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
+    // An unknown column is reported per row, named.
+    let csv = "validFrom,validUntil,name,hourz\n\
+        2026-06-01T00:00:00Z,2031-06-01T00:00:00Z,A,1\n";
+    let a = send(
+        &h.app,
+        batch_request(&h.token, "c2", "text/csv", csv.into()),
+    )
+    .await;
+    assert_eq!(a.json()["errors"][0]["field"], "credentialSubject.hourz");
+}
+
+async fn reject_oversized_or_malformed_batches(h: Harness) {
+    let mut csv = String::from("name,hours\n");
+    for _ in 0..10_001 {
+        csv.push_str("A,1\n");
+    }
+    let a = send(&h.app, batch_request(&h.token, "big", "text/csv", csv)).await;
+    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE, "BATCH_TOO_LARGE", None);
+    let a = send(
+        &h.app,
+        batch_request(&h.token, "obj", "application/json", "{}".into()),
+    )
+    .await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "MALFORMED_BATCH", None);
+    let req = Request::post("/api/v1/credentials/batch?type=Nope")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .header(header::AUTHORIZATION, format!("Bearer {}", h.token))
+        .header("idempotency-key", "t")
+        .body(Body::from("name\nA\n"))
+        .unwrap();
+    assert_problem(
+        &send(&h.app, req).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_FIELD",
+        Some("type"),
+    );
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
 }
 
 async fn reject_operators_with_unknown_role_or_office(h: Harness) {

@@ -374,3 +374,77 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
         .expect("url")
         .ends_with("/status/kz-75/1"));
 }
+
+#[test]
+fn issue_batch_from_csv_reports_each_refused_row() {
+    let dir = TempDir::new("issuer-batch");
+    let server = start(&dir.0);
+    let csv = dir.0.join("event.csv");
+    let mut text = String::from(
+        "name,hours,activity,organization,periodStart,periodEnd,validFrom,validUntil\n",
+    );
+    for i in 0..50 {
+        // Every tenth row claims 0 hours.
+        let hours = if i % 10 == 9 { 0 } else { 4 };
+        text.push_str(&format!(
+            "Volunteer {i},{hours},Clean-up,AVC,2026-05-30,2026-05-31,\
+             2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n"
+        ));
+    }
+    std::fs::write(&csv, text).expect("csv");
+    let report = dir.0.join("report.json");
+    let out = vpass(
+        &dir.0,
+        &[
+            "issue-batch",
+            "--csv",
+            csv.to_str().expect("utf-8"),
+            "--report",
+            report.to_str().expect("utf-8"),
+            "--server",
+            &server.base,
+            "--token",
+            &server.token,
+            "--idempotency-key",
+            "event-42",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout(&out).lines().count(), 45);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("row 10: INVALID_FIELD credentialSubject.hours"),
+        "{stderr}"
+    );
+    let first = std::fs::read(&report).expect("report");
+    let parsed: Value = serde_json::from_slice(&first).expect("json");
+    assert_eq!(parsed["errors"].as_array().expect("errors").len(), 5);
+    assert_eq!(count_credentials(&server.data), 45);
+    // The same key again: the same report, nothing issued twice.
+    let out = vpass(
+        &dir.0,
+        &[
+            "issue-batch",
+            "--csv",
+            csv.to_str().expect("utf-8"),
+            "--report",
+            report.to_str().expect("utf-8"),
+            "--server",
+            &server.base,
+            "--token",
+            &server.token,
+            "--idempotency-key",
+            "event-42",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&report).expect("report"), first);
+    assert_eq!(count_credentials(&server.data), 45);
+}

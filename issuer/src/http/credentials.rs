@@ -1,7 +1,7 @@
 //! `/api/v1/credentials`: issue, read and revoke; `/api/v1/audit`: the audit log (operators,
 //! bearer tokens).
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,10 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/credentials", post(issue))
+        .route(
+            "/api/v1/credentials/batch",
+            post(batch).layer(DefaultBodyLimit::max(super::MAX_BATCH_BODY)),
+        )
         .route("/api/v1/credentials/{id}", get(read))
         .route("/api/v1/credentials/{id}/revoke", post(revoke))
         .route("/api/v1/audit", get(audit))
@@ -62,6 +66,40 @@ async fn issue(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let (status, body) = state.issue(&op, &key, &body).await?;
+    Ok(json_bytes(status, body))
+}
+
+/// `POST /api/v1/credentials/batch[?type=VolunteerHoursCredential]`: a JSON array, or CSV
+/// with `Content-Type: text/csv` (`type` names the credential type of the rows; default
+/// hours).
+async fn batch(
+    State(state): State<AppState>,
+    Auth(op): Auth,
+    IdempotencyKey(key): IdempotencyKey,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    let is_csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/csv"));
+    let mut csv_type = None;
+    for pair in uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some(("type", t)) => csv_type = Some(t.to_owned()),
+            _ => return Err(ApiError::invalid_field(pair, "is not a known parameter")),
+        }
+    }
+    let csv_type = is_csv.then(|| csv_type.unwrap_or_else(|| "VolunteerHoursCredential".into()));
+    let (status, body) = state
+        .issue_batch(&op, &key, &body, csv_type.as_deref())
+        .await?;
     Ok(json_bytes(status, body))
 }
 

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `GET /healthz` | anyone | `{"status":"ok"}` once the database answers |
 //! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
+//! | `POST /api/v1/credentials/batch` | admin, officer | JSON array or CSV, ≤ 10,000 rows |
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
 //! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
 //! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
@@ -11,7 +12,8 @@
 //! | `GET /trust-list` | anyone | the signed trust list |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
 //!
-//! Bodies are limited to [`MAX_BODY`] bytes (413 problem beyond). Every error is an RFC 9457
+//! Bodies are limited to [`MAX_BODY`] bytes, batches to [`MAX_BATCH_BODY`] (413 problem
+//! beyond). Every error is an RFC 9457
 //! problem ([`error::ApiError`]); see docs/api.md.
 
 pub mod credentials;
@@ -30,6 +32,8 @@ use error::ApiError;
 
 /// Largest accepted request body (a credential is a few KiB).
 pub const MAX_BODY: usize = 64 * 1024;
+/// Largest accepted batch body (10,000 rows).
+pub const MAX_BATCH_BODY: usize = 16 * 1024 * 1024;
 
 /// The state every handler shares.
 pub type AppState = Arc<Service>;

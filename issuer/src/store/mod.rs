@@ -285,6 +285,10 @@ pub type PublishFn<'a> = dyn Fn(&StatusListRow, &[u64]) -> Result<Signed> + Send
 /// `(token, issued_at, next_update)`.
 pub type TrustFn<'a> =
     dyn Fn(i64, &[OfficeRow], &[KeyRow], &[StatusListRow]) -> Result<Signed> + Send + Sync + 'a;
+/// Signs batch item `i` for a status index: the token.
+pub type BatchSignFn<'a> = dyn Fn(usize, u64) -> Result<String> + Send + Sync + 'a;
+/// Builds a batch's answer from each item's (status index, token).
+pub type BatchRespondFn<'a> = dyn Fn(&[(u64, String)]) -> Vec<u8> + Send + Sync + 'a;
 /// Builds the answer to a revocation from the updated row.
 pub type RespondFn<'a> = dyn Fn(&CredentialRow) -> Vec<u8> + Send + Sync + 'a;
 
@@ -341,6 +345,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         new: &NewCredential<'_>,
         sign: &SignFn<'_>,
         audit: &AuditEntry,
+    ) -> Result<Answer>;
+    /// Issue many credentials (each with its audit entry) and store the answer under the
+    /// idempotency key — one transaction: all of them or none.
+    async fn issue_batch(
+        &self,
+        idem: &Idem<'_>,
+        items: &[NewCredential<'_>],
+        audits: &[AuditEntry],
+        sign: &BatchSignFn<'_>,
+        respond: &BatchRespondFn<'_>,
     ) -> Result<Answer>;
     /// Revoke and re-sign the office's status list — one transaction. The audit entry's
     /// office is taken from the credential.

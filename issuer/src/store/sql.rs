@@ -383,6 +383,43 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Insert a credential at a random free status index: draw, sign, insert; retry
+            /// on a taken index. Returns the index and what `sign` gave besides the token.
+            async fn place<T: Send>(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                new: &NewCredential<'_>,
+                sign: &(dyn Fn(u64) -> Result<(String, T)> + Send + Sync),
+            ) -> Result<(u64, T)> {
+                let size = u64::try_from(new.list_size)
+                    .map_err(|_| StoreError::Corrupt("status_lists.size"))?;
+                for _ in 0..INDEX_ATTEMPTS {
+                    let index = random_below(size);
+                    let signed_index =
+                        i64::try_from(index).map_err(|_| StoreError::Corrupt("index"))?;
+                    let (token, extra) = sign(index)?;
+                    let done = sqlx::query(&format!(
+                        "INSERT INTO credentials ({CRED_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) \
+                         ON CONFLICT (office_id, list_no, status_index) DO NOTHING"
+                    ))
+                    .bind(new.id)
+                    .bind(new.office_id)
+                    .bind(new.kind)
+                    .bind(new.format)
+                    .bind(&token)
+                    .bind(new.list_no)
+                    .bind(signed_index)
+                    .bind(new.issued_at)
+                    .bind(new.issued_by)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        return Ok((index, extra));
+                    }
+                }
+                Err(StoreError::StatusListFull)
+            }
+
             async fn revoked_indices(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 office_id: &str,
@@ -669,38 +706,36 @@ macro_rules! impl_store {
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
-                let size = u64::try_from(new.list_size)
-                    .map_err(|_| StoreError::Corrupt("status_lists.size"))?;
-                let mut stored = None;
-                for _ in 0..INDEX_ATTEMPTS {
-                    let index = random_below(size);
-                    let signed_index =
-                        i64::try_from(index).map_err(|_| StoreError::Corrupt("index"))?;
-                    let (token, body) = sign(index)?;
-                    let done = sqlx::query(&format!(
-                        "INSERT INTO credentials ({CRED_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) \
-                         ON CONFLICT (office_id, list_no, status_index) DO NOTHING"
-                    ))
-                    .bind(new.id)
-                    .bind(new.office_id)
-                    .bind(new.kind)
-                    .bind(new.format)
-                    .bind(&token)
-                    .bind(new.list_no)
-                    .bind(signed_index)
-                    .bind(new.issued_at)
-                    .bind(new.issued_by)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() == 1 {
-                        stored = Some(body);
-                        break;
-                    }
-                }
-                let body = stored.ok_or(StoreError::StatusListFull)?;
+                let (_, body) = Self::place(&mut tx, new, sign).await?;
                 Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
                 Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn issue_batch(
+                &self,
+                idem: &Idem<'_>,
+                items: &[NewCredential<'_>],
+                audits: &[AuditEntry],
+                sign: &BatchSignFn<'_>,
+                respond: &BatchRespondFn<'_>,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let mut done = Vec::with_capacity(items.len());
+                for (i, new) in items.iter().enumerate() {
+                    let one = |index: u64| sign(i, index).map(|token| (token.clone(), token));
+                    let (index, token) = Self::place(&mut tx, new, &one).await?;
+                    let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
+                    Self::audit_append(&mut tx, entry).await?;
+                    done.push((index, token));
+                }
+                let body = respond(&done);
+                let now = items.first().map_or(0, |n| n.issued_at);
+                Self::idem_store(&mut tx, idem, 200, &body, now).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
             }
