@@ -33,6 +33,12 @@ pub enum CryptoError {
     /// The KEK in the environment or file is not 32 bytes in hex or base64url.
     #[error("the key-encryption key from {0} is not 32 bytes (64 hex digits or base64url)")]
     BadKek(String),
+    /// The database holds sealed keys but no KEK is configured.
+    #[error(
+        "no key-encryption key: set VPASS_KEK or restore {0} (the database's private keys \
+         are sealed under it)"
+    )]
+    MissingKek(String),
     /// Reading or creating the KEK file failed.
     #[error("key-encryption key file {path}: {source}")]
     KekFile {
@@ -82,8 +88,10 @@ impl Kek {
     }
 
     /// The KEK from `VPASS_KEK` if set, else from `<data_dir>/kek`, created (mode 0600) with
-    /// fresh random bytes when absent. Returns the KEK and where it came from.
-    pub fn load_or_create(data_dir: &Path) -> Result<(Kek, String), CryptoError> {
+    /// fresh random bytes when absent and `create` is set (a new database); without `create`
+    /// a missing KEK is an error, since the stored keys were sealed under another one.
+    /// Returns the KEK and where it came from.
+    pub fn load(data_dir: &Path, create: bool) -> Result<(Kek, String), CryptoError> {
         if let Ok(text) = std::env::var(KEK_ENV) {
             return Ok((Kek::parse(&text, KEK_ENV)?, KEK_ENV.to_owned()));
         }
@@ -96,6 +104,9 @@ impl Kek {
         if path.exists() {
             let text = std::fs::read_to_string(&path).map_err(io)?;
             return Ok((Kek::parse(&text, &shown)?, shown.clone()));
+        }
+        if !create {
+            return Err(CryptoError::MissingKek(shown));
         }
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);

@@ -226,12 +226,13 @@ fn io_err<'a>(
 pub async fn open(config: &Config) -> Result<Opened, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(io_err("creating the data folder", &config.data_dir))?;
-    let (kek, kek_source) = Kek::load_or_create(&config.data_dir)?;
     let store = connect(&config.database_url()).await?;
     store.migrate().await?;
+    let fresh = store.setting("public_url").await?.is_none();
+    let (kek, kek_source) = Kek::load(&config.data_dir, fresh)?;
     let clock: Box<dyn Clock + Send + Sync> = Box::new(SystemClock);
     let mut initial_admin_token = None;
-    if store.setting("public_url").await?.is_none() {
+    if fresh {
         initial_admin_token = Some(bootstrap(config, store.as_ref(), &kek, clock.now()).await?);
     }
     let service = Service::load(store, &kek, clock).await?;

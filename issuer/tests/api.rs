@@ -1132,6 +1132,17 @@ async fn second_start_keeps_keys_and_writes_no_new_token() {
     assert!(again.is_none());
     assert_eq!(second.root_did(), root);
     // The stored private keys are sealed: the database holds no private JWK in the clear.
+    // Without its KEK the data folder does not open, and no new KEK is made up.
+    drop(second);
+    std::fs::rename(dir.path().join("kek"), dir.path().join("kek.bak")).unwrap();
+    let config = Config::default_with_data_dir(dir.path().to_path_buf());
+    let err = service::open(&config).await.unwrap_err();
+    assert!(err.to_string().contains("no key-encryption key"), "{err}");
+    assert!(!dir.path().join("kek").exists());
+    // A wrong KEK does not open the sealed keys.
+    std::fs::write(dir.path().join("kek"), "11".repeat(32)).unwrap();
+    let err = service::open(&config).await.unwrap_err();
+    assert!(err.to_string().contains("does not decrypt"), "{err}");
     for name in ["vpass.db", "vpass.db-wal"] {
         let db = std::fs::read(dir.path().join(name)).unwrap_or_default();
         assert!(!db.windows(5).any(|w| w == b"\"d\":\""), "{name}");
