@@ -62,20 +62,19 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         _ => bail!("give the credential with --text TEXT, --image FILE or - (standard input)"),
     };
-    let mut store = TrustStore::default();
+    let now = crate::now_or(args.at.as_deref())?;
+    let mut store = match &args.trust_store {
+        Some(dir) => TrustStore::open(dir, now)
+            .with_context(|| format!("--trust-store {}", dir.display()))?,
+        None => TrustStore::default(),
+    };
     for k in &args.issuer_key {
         store.add_key(TrustStore::parse_key_arg(k).with_context(|| format!("--issuer-key {k}"))?);
-    }
-    if let Some(dir) = &args.trust_store {
-        bail!(
-            "--trust-store {}: trust lists are not available yet",
-            dir.display()
-        );
     }
     if store.is_empty() {
         bail!("nothing is trusted: give --issuer-key KEY or --trust-store DIR");
     }
-    let mut policy = Policy::at(crate::now_or(args.at.as_deref())?);
+    let mut policy = Policy::at(now);
     policy.aud = args.aud.clone();
     policy.nonce = args.nonce.clone();
     policy.require_key_binding = args.require_holder_binding;

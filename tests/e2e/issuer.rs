@@ -187,6 +187,23 @@ fn serve_issue_verify_revoke_verify_again() {
     assert!(verdict.valid, "{:?}", verdict.errors);
     assert!(verdict.status.checked && !verdict.status.revoked);
     assert_eq!(verdict.status.index, answer["status_index"].as_u64());
+    // The same through the binary a verifier runs.
+    let out = vpass(
+        &dir.0,
+        &[
+            "verify",
+            "--trust-store",
+            store_dir.to_str().expect("utf-8 path"),
+            "--text",
+            credential,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // Revoke with the CLI; then the re-fetched status list says REVOKED.
     let out = vpass(
