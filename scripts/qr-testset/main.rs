@@ -53,15 +53,14 @@ fn candidates() -> Vec<(String, Cascade)> {
         without.passes.remove(i);
         c.push((format!("cascade − {}", pass.name()), without));
     }
-    let mut no_rescan = std.clone();
-    no_rescan.extra_rounds = 0;
-    c.push(("cascade, no re-scan".to_owned(), no_rescan));
+    let mut rescan = std.clone();
+    rescan.extra_rounds = 3;
+    c.push(("cascade + re-scan".to_owned(), rescan));
     for extra in [
         Pass::new(&[], Rqrr),
         Pass::new(&[Prep::Equalize], Rqrr),
         Pass::new(&[Prep::AdaptiveThreshold], RxingHybrid),
         Pass::new(&[Prep::Downscale4], RxingHybrid),
-        Pass::new(&[Prep::Sharpen], RxingHybrid),
         Pass::new(&[Prep::Equalize], RxingGlobal),
         Pass::new(&[Prep::Downscale2], RxingGlobal),
         Pass::new(&[Prep::Invert], RxingGlobal),

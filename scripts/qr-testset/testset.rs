@@ -87,6 +87,38 @@ impl Symbol {
         Symbol::from_code(&QrCode::with_version(text.as_bytes(), Version::Normal(version), ec).unwrap())
     }
 
+    /// Encoded bits with a given mask pattern (0–7) instead of the best one: every mask gets
+    /// tested, and it skips qrcode's mask scoring (slow in debug builds).
+    pub fn with_mask(bits: qrcode::bits::Bits, ec: EcLevel, mask: usize) -> Option<Symbol> {
+        use qrcode::canvas::{Canvas, MaskPattern::*};
+        let version = bits.version();
+        let data = bits.into_bytes();
+        let (data, ecc) = qrcode::ec::construct_codewords(&data, version, ec).ok()?;
+        let mut canvas = Canvas::new(version, ec);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data, &ecc);
+        let masks = [
+            Checkerboard,
+            HorizontalLines,
+            VerticalLines,
+            DiagonalLines,
+            LargeCheckerboard,
+            Fields,
+            Diamonds,
+            Meadow,
+        ];
+        canvas.apply_mask(masks[mask % 8]);
+        let n = version.width() as usize;
+        let v = match version {
+            Version::Normal(v) | Version::Micro(v) => v,
+        };
+        Some(Symbol {
+            n,
+            dark: canvas.into_colors().into_iter().map(|c| c == Color::Dark).collect(),
+            version: v,
+        })
+    }
+
     fn from_code(code: &QrCode) -> Symbol {
         let version = match code.version() {
             Version::Normal(v) | Version::Micro(v) => v,
@@ -104,20 +136,44 @@ impl Symbol {
     }
 }
 
-/// The longest text made by `make(len)` that fits `version` at `ec` (so it needs exactly
-/// that version).
-pub fn filling_text(version: i16, ec: EcLevel, make: &dyn Fn(usize) -> String) -> String {
-    let fits = |len: usize| QrCode::with_version(make(len).as_bytes(), Version::Normal(version), ec).is_ok();
-    let (mut lo, mut hi) = (1usize, 8000usize);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
+/// The longest text made by `make(len)` that fits `version` at `ec` in one segment of
+/// alphanumeric (`alnum`) or byte mode, and its symbol: it needs exactly that version.
+/// Encoded with an explicit segment, which is also much faster than qrcode's optimiser.
+pub fn filling_symbol(
+    version: i16,
+    ec: EcLevel,
+    alnum: bool,
+    mask: usize,
+    make: &dyn Fn(usize) -> String,
+) -> (String, Symbol) {
+    let v = Version::Normal(version);
+    // Data bits of the version at this level, less the mode indicator and the count field.
+    let bits = qrcode::bits::Bits::new(v).max_len(ec).unwrap();
+    let count = match (alnum, version) {
+        (true, 1..=9) => 9,
+        (true, 10..=26) => 11,
+        (true, _) => 13,
+        (false, 1..=9) => 8,
+        (false, _) => 16,
+    };
+    let room = bits - 4 - count;
+    let mut len = if alnum { room / 11 * 2 + usize::from(room % 11 >= 6) } else { room / 8 };
+    loop {
+        let text = make(len);
+        let mut b = qrcode::bits::Bits::new(v);
+        let pushed = if alnum {
+            b.push_alphanumeric_data(text.as_bytes())
         } else {
-            hi = mid - 1;
+            b.push_byte_data(text.as_bytes())
+        };
+        if pushed.is_ok() && b.push_terminator(ec).is_ok() {
+            if let Some(sym) = Symbol::with_mask(b, ec, mask) {
+                return (text, sym);
+            }
         }
+        assert!(len > 1, "nothing fits version {version}");
+        len -= 1;
     }
-    make(lo)
 }
 
 /// Alphanumeric-mode text (the base45 alphabet, like a vpass QR), deterministic.
@@ -357,6 +413,9 @@ fn fill(
 
 /// Draw one code (with its quiet zone) through its homography, 2×2 supersampled.
 fn draw(px: &mut [f32], w: usize, h: usize, p: &Placement) {
+    if p.angle == 0.0 && p.tilt == 0.0 && p.screen_px == 0.0 && p.module.fract() == 0.0 {
+        return draw_upright(px, w, h, p);
+    }
     let n = (p.symbol.n + 8) as f32; // modules including the quiet zone
     let half = p.side() / 2.0;
     // The quad's corners: a square, keystoned (top edge shorter), then rotated.
@@ -405,6 +464,20 @@ fn draw(px: &mut [f32], w: usize, h: usize, p: &Placement) {
                 let i = y * w + x;
                 px[i] = (px[i] * (4 - hits) as f32 + acc) / 4.0;
             }
+        }
+    }
+}
+
+/// The exact, fast case: upright, whole pixels per module.
+fn draw_upright(px: &mut [f32], w: usize, h: usize, p: &Placement) {
+    let m = p.module as isize;
+    let side = (p.symbol.n as isize + 8) * m;
+    let (x0, y0) = (p.cx as isize - side / 2, p.cy as isize - side / 2);
+    for y in y0.max(0)..(y0 + side).min(h as isize) {
+        let my = (y - y0) / m - 4;
+        for x in x0.max(0)..(x0 + side).min(w as isize) {
+            let mx = (x - x0) / m - 4;
+            px[y as usize * w + x as usize] = if p.symbol.at(mx, my) { p.ink.0 } else { p.ink.1 };
         }
     }
 }
@@ -494,15 +567,22 @@ fn case(family: &'static str, strength: String, payload: &str, texts: &[&str], s
 /// Clean codes at 4 px/module: every version in `versions` at every level, alphanumeric
 /// and byte mode.
 pub fn clean_cases(versions: &[i16]) -> Vec<Case> {
+    clean_cases_where(versions, &|_, _| true)
+}
+
+/// [`clean_cases`] for the (version, level) pairs `keep` accepts.
+pub fn clean_cases_where(versions: &[i16], keep: &dyn Fn(i16, EcLevel) -> bool) -> Vec<Case> {
     let mut out = Vec::new();
     for &v in versions {
         for (ec, ecn) in [(EcLevel::L, "L"), (EcLevel::M, "M"), (EcLevel::Q, "Q"), (EcLevel::H, "H")] {
+            if !keep(v, ec) {
+                continue;
+            }
             let seed = v as u64 * 10 + ecn.as_bytes()[0] as u64;
-            for (mode, text) in [
-                ("alnum", filling_text(v, ec, &|n| alnum_text(n, seed))),
-                ("byte", filling_text(v, ec, &|n| byte_text(n, seed))),
+            for (mode, (text, sym)) in [
+                ("alnum", filling_symbol(v, ec, true, seed as usize, &|n| alnum_text(n, seed))),
+                ("byte", filling_symbol(v, ec, false, seed as usize + 3, &|n| byte_text(n, seed))),
             ] {
-                let sym = Symbol::with_version(&text, v, ec);
                 let s = Scene::around(&sym, 4.0);
                 out.push(case("clean", format!("v{v}-{ecn}"), mode, &[&text], &s));
             }
@@ -757,6 +837,28 @@ fn families<'a>(full: bool) -> Vec<(&'static str, String, Maker<'a>)> {
                 sc.contrast = c;
                 sc.gradient = 0.25;
                 sc.jpeg = q;
+                sc.seed = seed;
+                sc
+            }),
+        ));
+    }
+    if full {
+        // A 12-megapixel phone photo: the code large, slightly rotated and blurred.
+        f.push((
+            "large-photo",
+            "4032x3024".into(),
+            Box::new(move |s, seed| {
+                let (w, h) = (4032usize, 3024usize);
+                let m = 1800.0 / (s.n + 8) as f32;
+                let mut p = Placement::new(s, w as f32 * 0.55, h as f32 * 0.45, m);
+                p.angle = 12.0;
+                p.tilt = 0.1;
+                let mut sc = Scene::new(w, h, vec![p]);
+                sc.clutter = true;
+                sc.blur = 1.5;
+                sc.noise = 6.0;
+                sc.gradient = 0.2;
+                sc.jpeg = 80;
                 sc.seed = seed;
                 sc
             }),

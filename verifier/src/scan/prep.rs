@@ -49,7 +49,14 @@ pub enum Prep {
     Smooth,
     /// Unsharp mask (2 × image − smoothed image): steeper module edges in a blurred photo.
     Sharpen,
+    /// Downscale a large photo by the smallest whole factor that brings it to at most
+    /// [`FIT_PIXELS`]; smaller images are left as they are.
+    Fit,
 }
+
+/// The size [`Prep::Fit`] brings large photos down to (2.5 megapixels): a code that fills a
+/// fair part of a 12-megapixel photo still has several pixels per module there.
+pub const FIT_PIXELS: usize = 2_500_000;
 
 impl Prep {
     /// A short name for reports.
@@ -63,6 +70,7 @@ impl Prep {
             Prep::Invert => "invert",
             Prep::Smooth => "smooth",
             Prep::Sharpen => "sharpen",
+            Prep::Fit => "fit",
         }
     }
 
@@ -82,6 +90,14 @@ impl Prep {
             }),
             Prep::Smooth => Some(smooth(g)),
             Prep::Sharpen => Some(sharpen(g)),
+            Prep::Fit => {
+                let f = (2..=16).find(|f| (g.w / f) * (g.h / f) <= FIT_PIXELS)?;
+                if g.len() <= FIT_PIXELS {
+                    None
+                } else {
+                    downscale(g, f)
+                }
+            }
         }
     }
 }
