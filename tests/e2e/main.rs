@@ -4,9 +4,11 @@
 //! Index of test files:
 //! - `cli.rs`: keys, issue, present, verify, qr encode through the binary;
 //! - `interop.rs`: SD-JWT VC and VC-JWT exchanged with npm `@sd-jwt/sd-jwt-vc` and `jose`;
-//! - `josekit.rs`: the same with josekit (Rust, OpenSSL), the JOSE library the design names.
+//! - `josekit.rs`: the same with josekit (Rust, OpenSSL), the JOSE library the design names;
+//! - `scan.rs`: QR images — `present --out`, `verify --image`, `qr decode`, and zxing-cpp.
 
 mod cli;
 mod interop;
 mod josekit;
+mod scan;
 mod util;
