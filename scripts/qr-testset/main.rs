@@ -11,7 +11,7 @@
 //! alphanumeric text and a byte-mode text; every damage family at several strengths
 //! (`testset.rs`), plus clean codes of every version 1–40 at every error-correction level.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 #[path = "testset.rs"]
 mod testset;
@@ -44,8 +44,14 @@ fn candidates() -> Vec<(String, Cascade)> {
     use Engine::*;
     let std = Cascade::standard();
     let mut c = vec![
-        ("rxing alone".to_owned(), Cascade::of(vec![Pass::new(&[], RxingHybrid)])),
-        ("rqrr alone".to_owned(), Cascade::of(vec![Pass::new(&[], Rqrr)])),
+        (
+            "rxing alone".to_owned(),
+            Cascade::of(vec![Pass::new(&[], RxingHybrid)]),
+        ),
+        (
+            "rqrr alone".to_owned(),
+            Cascade::of(vec![Pass::new(&[], Rqrr)]),
+        ),
         ("cascade".to_owned(), std.clone()),
     ];
     for (i, pass) in std.passes.iter().enumerate() {
@@ -110,7 +116,10 @@ fn compare(full: bool) {
         if !order.contains(&case.family) {
             order.push(case.family);
         }
-        let key = (order.iter().position(|f| *f == case.family).unwrap(), case.family);
+        let key = (
+            order.iter().position(|f| *f == case.family).unwrap(),
+            case.family,
+        );
         let row = table
             .entry(key)
             .or_insert_with(|| vec![(0, 0, Vec::new()); cands.len()]);
@@ -196,7 +205,14 @@ fn main() {
                 let gray = scan::load_gray(&bytes).unwrap();
                 for (name, c) in candidates() {
                     let out = c.run(&gray);
-                    println!("{path}: {name}: pass {:?} texts {:?}", out.pass, out.texts.iter().map(|t| &t[..t.len().min(12)]).collect::<Vec<_>>());
+                    println!(
+                        "{path}: {name}: pass {:?} texts {:?}",
+                        out.pass,
+                        out.texts
+                            .iter()
+                            .map(|t| &t[..t.len().min(12)])
+                            .collect::<Vec<_>>()
+                    );
                 }
             }
         }

@@ -12,7 +12,12 @@
 //! photometric damage is applied in order: screen pixel grid (moiré), contrast, uneven light
 //! and glare, blur, sensor noise, inversion, and JPEG compression.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity
+)]
 
 use qrcode::{Color, EcLevel, QrCode, Version};
 
@@ -84,7 +89,9 @@ impl Symbol {
 
     /// `text` at a given version and level.
     pub fn with_version(text: &str, version: i16, ec: EcLevel) -> Symbol {
-        Symbol::from_code(&QrCode::with_version(text.as_bytes(), Version::Normal(version), ec).unwrap())
+        Symbol::from_code(
+            &QrCode::with_version(text.as_bytes(), Version::Normal(version), ec).unwrap(),
+        )
     }
 
     /// Encoded bits with a given mask pattern (0–7) instead of the best one: every mask gets
@@ -114,7 +121,11 @@ impl Symbol {
         };
         Some(Symbol {
             n,
-            dark: canvas.into_colors().into_iter().map(|c| c == Color::Dark).collect(),
+            dark: canvas
+                .into_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
             version: v,
         })
     }
@@ -125,7 +136,11 @@ impl Symbol {
         };
         Symbol {
             n: code.width(),
-            dark: code.to_colors().into_iter().map(|c| c == Color::Dark).collect(),
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
             version,
         }
     }
@@ -157,7 +172,11 @@ pub fn filling_symbol(
         (false, _) => 16,
     };
     let room = bits - 4 - count;
-    let mut len = if alnum { room / 11 * 2 + usize::from(room % 11 >= 6) } else { room / 8 };
+    let mut len = if alnum {
+        room / 11 * 2 + usize::from(room % 11 >= 6)
+    } else {
+        room / 8
+    };
     loop {
         let text = make(len);
         let mut b = qrcode::bits::Bits::new(v);
@@ -180,14 +199,18 @@ pub fn filling_symbol(
 pub fn alnum_text(len: usize, seed: u64) -> String {
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
     let mut r = Rng::new(seed);
-    (0..len).map(|_| A[(r.next_u64() % 45) as usize] as char).collect()
+    (0..len)
+        .map(|_| A[(r.next_u64() % 45) as usize] as char)
+        .collect()
 }
 
 /// Byte-mode text (lower-case letters and punctuation, as in a raw SD-JWT), deterministic.
 pub fn byte_text(len: usize, seed: u64) -> String {
     const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz~_.";
     let mut r = Rng::new(seed);
-    (0..len).map(|_| A[(r.next_u64() % 29) as usize] as char).collect()
+    (0..len)
+        .map(|_| A[(r.next_u64() % 29) as usize] as char)
+        .collect()
 }
 
 /// Where and how one code is drawn.
@@ -296,7 +319,11 @@ impl Scene {
             .first()
             .map(|p| (p.cx - p.side() * 0.25, p.cy - p.side() * 0.25))
             .unwrap_or((w / 3.0, h / 3.0));
-        let glare_r = self.codes.first().map(|p| p.side() * 0.3).unwrap_or(w / 4.0);
+        let glare_r = self
+            .codes
+            .first()
+            .map(|p| p.side() * 0.3)
+            .unwrap_or(w / 4.0);
         for y in 0..self.h {
             for x in 0..self.w {
                 let v = &mut px[y * self.w + x];
@@ -316,7 +343,11 @@ impl Scene {
         let mut out: Vec<u8> = px
             .iter()
             .map(|&v| {
-                let n = if self.noise > 0.0 { rng.normal() * self.noise } else { 0.0 };
+                let n = if self.noise > 0.0 {
+                    rng.normal() * self.noise
+                } else {
+                    0.0
+                };
                 (v + n).round().clamp(0.0, 255.0) as u8
             })
             .collect();
@@ -362,8 +393,28 @@ fn clutter(px: &mut [f32], w: usize, h: usize, rng: &mut Rng) {
         let size = rng.range(10.0, (w.min(h) as f32) / 4.0);
         let shade = rng.range(0.0, 255.0);
         match kind {
-            0 => fill(px, w, h, x0, y0, size, size * rng.range(0.3, 1.5), |_, _| true, shade),
-            1 => fill(px, w, h, x0, y0, size, size, |dx, dy| dx * dx + dy * dy <= 0.25, shade),
+            0 => fill(
+                px,
+                w,
+                h,
+                x0,
+                y0,
+                size,
+                size * rng.range(0.3, 1.5),
+                |_, _| true,
+                shade,
+            ),
+            1 => fill(
+                px,
+                w,
+                h,
+                x0,
+                y0,
+                size,
+                size,
+                |dx, dy| dx * dx + dy * dy <= 0.25,
+                shade,
+            ),
             2 => {
                 // A thin line.
                 let (dx, dy) = (rng.range(-1.0, 1.0), rng.range(-1.0, 1.0));
@@ -380,7 +431,17 @@ fn clutter(px: &mut [f32], w: usize, h: usize, rng: &mut Rng) {
                 let hgt = rng.range(4.0, 12.0);
                 while x < x0 + size * 2.0 {
                     let cw = rng.range(2.0, hgt);
-                    fill(px, w, h, x + cw / 2.0, y0, cw, hgt, |_, _| true, rng.range(0.0, 80.0));
+                    fill(
+                        px,
+                        w,
+                        h,
+                        x + cw / 2.0,
+                        y0,
+                        cw,
+                        hgt,
+                        |_, _| true,
+                        rng.range(0.0, 80.0),
+                    );
                     x += cw + rng.range(1.0, 4.0);
                 }
             }
@@ -400,8 +461,14 @@ fn fill(
     inside: impl Fn(f32, f32) -> bool,
     shade: f32,
 ) {
-    let (x0, x1) = ((cx - sw / 2.0).max(0.0) as usize, ((cx + sw / 2.0) as usize).min(w));
-    let (y0, y1) = ((cy - sh / 2.0).max(0.0) as usize, ((cy + sh / 2.0) as usize).min(h));
+    let (x0, x1) = (
+        (cx - sw / 2.0).max(0.0) as usize,
+        ((cx + sw / 2.0) as usize).min(w),
+    );
+    let (y0, y1) = (
+        (cy - sh / 2.0).max(0.0) as usize,
+        ((cy + sh / 2.0) as usize).min(h),
+    );
     for y in y0..y1 {
         for x in x0..x1 {
             if inside((x as f32 - cx) / sw, (y as f32 - cy) / sh) {
@@ -420,7 +487,12 @@ fn draw(px: &mut [f32], w: usize, h: usize, p: &Placement) {
     let half = p.side() / 2.0;
     // The quad's corners: a square, keystoned (top edge shorter), then rotated.
     let top = 1.0 - p.tilt;
-    let corners = [(-half * top, -half), (half * top, -half), (half, half), (-half, half)];
+    let corners = [
+        (-half * top, -half),
+        (half * top, -half),
+        (half, half),
+        (-half, half),
+    ];
     let (s, c) = p.angle.to_radians().sin_cos();
     let quad: Vec<(f32, f32)> = corners
         .iter()
@@ -435,8 +507,14 @@ fn draw(px: &mut [f32], w: usize, h: usize, p: &Placement) {
         maxx = maxx.max(x);
         maxy = maxy.max(y);
     }
-    let (x0, y0) = (minx.floor().max(0.0) as usize, miny.floor().max(0.0) as usize);
-    let (x1, y1) = ((maxx.ceil() as usize + 1).min(w), (maxy.ceil() as usize + 1).min(h));
+    let (x0, y0) = (
+        minx.floor().max(0.0) as usize,
+        miny.floor().max(0.0) as usize,
+    );
+    let (x1, y1) = (
+        (maxx.ceil() as usize + 1).min(w),
+        (maxy.ceil() as usize + 1).min(h),
+    );
     let (dark, light) = p.ink;
     for y in y0..y1 {
         for x in x0..x1 {
@@ -448,7 +526,9 @@ fn draw(px: &mut [f32], w: usize, h: usize, p: &Placement) {
                     continue;
                 }
                 let (mu, mv) = (u * n, v * n);
-                let is_dark = p.symbol.at(mu.floor() as isize - 4, mv.floor() as isize - 4);
+                let is_dark = p
+                    .symbol
+                    .at(mu.floor() as isize - 4, mv.floor() as isize - 4);
                 let mut val = if is_dark { dark } else { light };
                 if p.screen_px > 0.0 {
                     // Gaps between the screen's pixels: dark lines every 1/screen_px module.
@@ -477,7 +557,11 @@ fn draw_upright(px: &mut [f32], w: usize, h: usize, p: &Placement) {
         let my = (y - y0) / m - 4;
         for x in x0.max(0)..(x0 + side).min(w as isize) {
             let mx = (x - x0) / m - 4;
-            px[y as usize * w + x as usize] = if p.symbol.at(mx, my) { p.ink.0 } else { p.ink.1 };
+            px[y as usize * w + x as usize] = if p.symbol.at(mx, my) {
+                p.ink.0
+            } else {
+                p.ink.1
+            };
         }
     }
 }
@@ -492,7 +576,11 @@ fn square_to_quad(q: &[(f32, f32)]) -> M3 {
     let (x3, y3) = q[3];
     let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
     if sx.abs() < 1e-6 && sy.abs() < 1e-6 {
-        return [[x1 - x0, x3 - x0, x0], [y1 - y0, y3 - y0, y0], [0.0, 0.0, 1.0]];
+        return [
+            [x1 - x0, x3 - x0, x0],
+            [y1 - y0, y3 - y0, y0],
+            [0.0, 0.0, 1.0],
+        ];
     }
     let (dx1, dx2, dy1, dy2) = (x1 - x2, x3 - x2, y1 - y2, y3 - y2);
     let den = dx1 * dy2 - dx2 * dy1;
@@ -510,9 +598,21 @@ fn invert3(m: &M3) -> M3 {
     let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
     let k = 1.0 / det;
     [
-        [(e * i - f * h) * k, (c * h - b * i) * k, (b * f - c * e) * k],
-        [(f * g - d * i) * k, (a * i - c * g) * k, (c * d - a * f) * k],
-        [(d * h - e * g) * k, (b * g - a * h) * k, (a * e - b * d) * k],
+        [
+            (e * i - f * h) * k,
+            (c * h - b * i) * k,
+            (b * f - c * e) * k,
+        ],
+        [
+            (f * g - d * i) * k,
+            (a * i - c * g) * k,
+            (c * d - a * f) * k,
+        ],
+        [
+            (d * h - e * g) * k,
+            (b * g - a * h) * k,
+            (a * e - b * d) * k,
+        ],
     ]
 }
 
@@ -526,7 +626,9 @@ fn apply(m: &M3, x: f32, y: f32) -> (f32, f32) {
 
 fn gaussian_blur(px: &mut [f32], w: usize, h: usize, sigma: f32) {
     let r = (sigma * 3.0).ceil() as isize;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
     let mut tmp = vec![0.0f32; w * h];
@@ -574,14 +676,25 @@ pub fn clean_cases(versions: &[i16]) -> Vec<Case> {
 pub fn clean_cases_where(versions: &[i16], keep: &dyn Fn(i16, EcLevel) -> bool) -> Vec<Case> {
     let mut out = Vec::new();
     for &v in versions {
-        for (ec, ecn) in [(EcLevel::L, "L"), (EcLevel::M, "M"), (EcLevel::Q, "Q"), (EcLevel::H, "H")] {
+        for (ec, ecn) in [
+            (EcLevel::L, "L"),
+            (EcLevel::M, "M"),
+            (EcLevel::Q, "Q"),
+            (EcLevel::H, "H"),
+        ] {
             if !keep(v, ec) {
                 continue;
             }
             let seed = v as u64 * 10 + ecn.as_bytes()[0] as u64;
             for (mode, (text, sym)) in [
-                ("alnum", filling_symbol(v, ec, true, seed as usize, &|n| alnum_text(n, seed))),
-                ("byte", filling_symbol(v, ec, false, seed as usize + 3, &|n| byte_text(n, seed))),
+                (
+                    "alnum",
+                    filling_symbol(v, ec, true, seed as usize, &|n| alnum_text(n, seed)),
+                ),
+                (
+                    "byte",
+                    filling_symbol(v, ec, false, seed as usize + 3, &|n| byte_text(n, seed)),
+                ),
             ] {
                 let s = Scene::around(&sym, 4.0);
                 out.push(case("clean", format!("v{v}-{ecn}"), mode, &[&text], &s));
@@ -657,9 +770,17 @@ fn strength_is(scene: &Scene, what: &str) -> bool {
 
 fn families<'a>(full: bool) -> Vec<(&'static str, String, Maker<'a>)> {
     let mut f: Vec<(&'static str, String, Maker<'a>)> = Vec::new();
-    f.push(("clean", "4px".into(), Box::new(|s, _| Scene::around(s, 4.0))));
+    f.push((
+        "clean",
+        "4px".into(),
+        Box::new(|s, _| Scene::around(s, 4.0)),
+    ));
     for m in [3.0f32, 2.5, 2.0, 1.6] {
-        f.push(("small-modules", format!("{m}px"), Box::new(move |s, _| Scene::around(s, m))));
+        f.push((
+            "small-modules",
+            format!("{m}px"),
+            Box::new(move |s, _| Scene::around(s, m)),
+        ));
     }
     for a in [7.0f32, 22.0, 45.0, 90.0, 137.0, 200.0, 313.0] {
         f.push((
@@ -818,8 +939,26 @@ fn families<'a>(full: bool) -> Vec<(&'static str, String, Maker<'a>)> {
     }
     let photos: Vec<(&str, f32, f32, f32, f32, f32, f32, u8)> = vec![
         // label, module px, angle, tilt, blur, noise, contrast, jpeg
-        ("rot15-blur1-noise15-q50", 4.0, 15.0, 0.0, 1.0, 15.0, 1.0, 50),
-        ("rot25-tilt-blur-lowc-q40", 3.5, 25.0, 0.2, 1.0, 8.0, 0.5, 40),
+        (
+            "rot15-blur1-noise15-q50",
+            4.0,
+            15.0,
+            0.0,
+            1.0,
+            15.0,
+            1.0,
+            50,
+        ),
+        (
+            "rot25-tilt-blur-lowc-q40",
+            3.5,
+            25.0,
+            0.2,
+            1.0,
+            8.0,
+            0.5,
+            40,
+        ),
     ];
     for (label, m, a, t, b, n, c, q) in photos {
         f.push((
@@ -883,7 +1022,10 @@ fn families<'a>(full: bool) -> Vec<(&'static str, String, Maker<'a>)> {
             }),
         ));
     }
-    for (label, w, h) in [("clutter-640", 640usize, 480usize), ("clutter-1280", 1280, 960)] {
+    for (label, w, h) in [
+        ("clutter-640", 640usize, 480usize),
+        ("clutter-1280", 1280, 960),
+    ] {
         f.push((
             "no-code",
             label.into(),

@@ -47,10 +47,19 @@ fn every_clean_case_decodes() {
     for case in &cases {
         match scan::decode_image(&case.bytes) {
             Ok(texts) if texts == case.expected => {}
-            other => failed.push(format!("{}-{}: {:?}", case.name(), case.payload, other.err())),
+            other => failed.push(format!(
+                "{}-{}: {:?}",
+                case.name(),
+                case.payload,
+                other.err()
+            )),
         }
     }
-    println!("clean: {}/{} decoded", cases.len() - failed.len(), cases.len());
+    println!(
+        "clean: {}/{} decoded",
+        cases.len() - failed.len(),
+        cases.len()
+    );
     assert!(failed.is_empty(), "clean codes not read: {failed:#?}");
 }
 
@@ -70,7 +79,11 @@ fn the_standard_vpass_qr_decodes_from_png_jpeg_and_webp() {
         let mut bytes = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut bytes), format)
             .unwrap();
-        assert_eq!(scan::decode_image(&bytes), Ok(vec![text.clone()]), "{format:?}");
+        assert_eq!(
+            scan::decode_image(&bytes),
+            Ok(vec![text.clone()]),
+            "{format:?}"
+        );
         assert_eq!(scan::decode_one(&bytes), Ok(text.clone()), "{format:?}");
     }
     // The same pixels as a camera frame.
@@ -245,7 +258,11 @@ fn png_declaring(width: u32, height: u32) -> Vec<u8> {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -264,7 +281,11 @@ fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut out, b"IHDR", &ihdr);
     // zlib stream of a few zero bytes (a real bomb would carry megabytes of zeros here).
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }

@@ -9,9 +9,7 @@ use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::multi::MultipleBarcodeReader;
 use rxing::qrcode::cpp_port::QrReader;
 use rxing::qrcode::QRCodeReader;
-use rxing::{
-    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Exceptions, Luma8Source, Reader,
-};
+use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Exceptions, Luma8Source, Reader};
 
 use super::prep::{Gray, Prep};
 
@@ -165,7 +163,9 @@ impl Cascade {
                 Prepared::New(p) => &*p,
                 Prepared::Skip => continue,
             };
-            match catch_unwind(AssertUnwindSafe(|| decode_all(image, pass.engine, self.extra_rounds))) {
+            match catch_unwind(AssertUnwindSafe(|| {
+                decode_all(image, pass.engine, self.extra_rounds)
+            })) {
                 Ok(found) => {
                     out.damaged |= found.damaged;
                     if !found.codes.is_empty() {
@@ -382,7 +382,10 @@ fn rqrr_decode(g: &Gray) -> Found {
             Ok((_, text)) => found.codes.push(Code {
                 text,
                 outline: Outline::Corners(
-                    grid.bounds.iter().map(|p| (p.x as f32, p.y as f32)).collect(),
+                    grid.bounds
+                        .iter()
+                        .map(|p| (p.x as f32, p.y as f32))
+                        .collect(),
                 ),
             }),
             Err(rqrr::DeQRError::DataEcc) => found.damaged = true,

@@ -50,7 +50,8 @@ pub enum Prep {
     /// Unsharp mask (2 × image − smoothed image): steeper module edges in a blurred photo.
     Sharpen,
     /// Downscale a large photo by the smallest whole factor that brings it to at most
-    /// [`FIT_PIXELS`]; smaller images are left as they are.
+    /// [`FIT_PIXELS`]. Does not apply to smaller images: a pass with this step is skipped
+    /// for them, and the next pass reads them as they are.
     Fit,
 }
 
@@ -262,6 +263,9 @@ mod tests {
         }
         let d = Prep::Downscale2.apply(&g).unwrap();
         assert_eq!((d.w, d.h, d.len()), (32, 24, 32 * 24));
-        assert!(Prep::Downscale4.apply(&g).is_none(), "16×12 cannot hold a code");
+        assert!(
+            Prep::Downscale4.apply(&g).is_none(),
+            "16×12 cannot hold a code"
+        );
     }
 }
