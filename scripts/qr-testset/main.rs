@@ -66,6 +66,7 @@ fn candidates() -> Vec<(String, Cascade)> {
         Pass::new(&[], Rqrr),
         Pass::new(&[Prep::Equalize], Rqrr),
         Pass::new(&[Prep::AdaptiveThreshold], RxingHybrid),
+        Pass::new(&[Prep::Downscale2], RxingHybrid),
         Pass::new(&[Prep::Downscale4], RxingHybrid),
         Pass::new(&[Prep::Equalize], RxingGlobal),
         Pass::new(&[Prep::Downscale2], RxingGlobal),

@@ -93,17 +93,18 @@ fn the_standard_vpass_qr_decodes_from_png_jpeg_and_webp() {
     );
 }
 
-/// The lowest share of each damage family read when the cascade was chosen (debug and release
-/// builds read the same: the decoders are deterministic). A drop fails the test.
+/// The lowest share of each damage family read when the cascade was chosen. A drop fails the
+/// test. The cascade runs without its time budget here, so that a slow (debug) build or a
+/// busy machine reads exactly what a release build reads: the decoders are deterministic.
 const MIN_RATE: &[(&str, f64)] = &[
     ("clean", 1.0),
-    ("small-modules", 0.66),
+    ("small-modules", 0.875),
     ("rotation", 1.0),
-    ("perspective", 0.66),
-    ("blur", 0.5),
+    ("perspective", 0.875),
+    ("blur", 0.8),
     ("noise", 1.0),
     ("jpeg", 1.0),
-    ("low-contrast", 0.75),
+    ("low-contrast", 1.0),
     ("uneven-light", 1.0),
     ("inverted", 1.0),
     ("off-centre-clutter", 1.0),
@@ -118,9 +119,13 @@ fn degraded_cases_read_at_the_measured_rates() {
     let text = vpass_text();
     let v10 = testset::alnum_text(150, 10);
     let cases = testset::degraded_cases(&[("vpass", &text), ("v10", &v10)], false);
+    let unhurried = scan::Cascade {
+        budget: std::time::Duration::MAX,
+        ..scan::Cascade::standard()
+    };
     let mut by_family: BTreeMap<&str, (usize, usize, Vec<String>)> = BTreeMap::new();
     for case in &cases {
-        let got = scan::decode_image(&case.bytes);
+        let got = scan::decode_image_with(&case.bytes, &unhurried);
         let good = match &got {
             Ok(texts) => sorted(texts.clone()) == sorted(case.expected.clone()),
             Err(e) => case.expected.is_empty() && e.code() == "NO_CODE_FOUND",

@@ -1,7 +1,7 @@
 //! The decoding cascade: a list of passes (pre-processing + decoder), tried in order until
 //! one finds a code, each under `catch_unwind`, all under a time budget.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -107,7 +107,7 @@ impl Cascade {
     /// brought down to 2.5 megapixels (speed), then on the image as it is, then with
     /// equalised contrast (uneven light, glare), then with one global threshold (low
     /// contrast), then inverted (light on dark), then smoothed (noise with perspective),
-    /// then sharpened (blur), then halved (strong perspective).
+    /// then sharpened (blur).
     pub fn standard() -> Cascade {
         use Engine::*;
         Cascade {
@@ -119,7 +119,6 @@ impl Cascade {
                 Pass::new(&[Prep::Invert], RxingHybrid),
                 Pass::new(&[Prep::Smooth], RxingHybrid),
                 Pass::new(&[Prep::Sharpen], RxingHybrid),
-                Pass::new(&[Prep::Downscale2], RxingHybrid),
             ],
             budget: Duration::from_millis(1500),
             extra_rounds: 0,
@@ -138,29 +137,27 @@ impl Cascade {
     pub fn run(&self, g: &Gray) -> Outcome {
         let start = Instant::now();
         let mut out = Outcome::default();
-        // Pre-processed images are shared between passes (e.g. rxing and rqrr on one
-        // equalised copy); at most one per distinct list of steps.
-        let mut cache: HashMap<Vec<Prep>, Prepared> = HashMap::new();
-        // Engines already run on the unchanged image (a step like `Fit` may change nothing).
+        // Engines already run on the unchanged image (a pass whose steps change nothing).
         let mut ran_on_input: Vec<Engine> = Vec::new();
         for (i, pass) in self.passes.iter().enumerate() {
             if start.elapsed() >= self.budget {
                 out.skipped = self.passes.len() - i;
                 break;
             }
-            let prepared = cache.entry(pass.prep.clone()).or_insert_with(|| {
-                catch_unwind(AssertUnwindSafe(|| prepare(g, &pass.prep))).unwrap_or_else(|_| {
+            // One pre-processed copy at a time, dropped after its pass: memory stays at a
+            // few times the image whatever the number of passes.
+            let prepared = catch_unwind(AssertUnwindSafe(|| prepare(g, &pass.prep)))
+                .unwrap_or_else(|_| {
                     out.panics += 1;
                     Prepared::Skip
-                })
-            });
-            let image = match prepared {
+                });
+            let image = match &prepared {
                 Prepared::Same if ran_on_input.contains(&pass.engine) => continue,
                 Prepared::Same => {
                     ran_on_input.push(pass.engine);
                     g
                 }
-                Prepared::New(p) => &*p,
+                Prepared::New(p) => p,
                 Prepared::Skip => continue,
             };
             match catch_unwind(AssertUnwindSafe(|| {
