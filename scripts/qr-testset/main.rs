@@ -23,9 +23,8 @@ use testset::Case;
 use vpass_verifier::scan::{self, Cascade, Engine, Pass, Prep};
 
 fn payloads() -> Vec<(String, String)> {
-    let sample = vpass_verifier::sample::Sample::standard().expect("sample");
     vec![
-        ("vpass".into(), sample.qr_text),
+        ("vpass".into(), testset::vpass_qr_text()),
         ("v10".into(), testset::alnum_text(150, 10)),
         ("byte".into(), testset::byte_text(180, 11)),
     ]

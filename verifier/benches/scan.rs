@@ -14,7 +14,6 @@ mod testset;
 use std::time::{Duration, Instant};
 
 use divan::{black_box, Bencher};
-use vpass_verifier::sample::Sample;
 use vpass_verifier::scan;
 
 fn main() {
@@ -23,7 +22,7 @@ fn main() {
 }
 
 fn photo(degraded: bool) -> (String, Vec<u8>) {
-    let text = Sample::standard().expect("sample").qr_text;
+    let text = testset::vpass_qr_text();
     let bytes = testset::bench_photo(&text, degraded);
     (text, bytes)
 }

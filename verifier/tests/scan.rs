@@ -18,9 +18,7 @@ use testset::{Case, Placement, Scene, Symbol};
 use vpass_verifier::scan::{self, ScanError};
 
 fn vpass_text() -> String {
-    vpass_verifier::sample::Sample::standard()
-        .expect("sample")
-        .qr_text
+    testset::vpass_qr_text()
 }
 
 fn png(w: usize, h: usize, px: Vec<u8>) -> Vec<u8> {
@@ -66,6 +64,10 @@ fn every_clean_case_decodes() {
 #[test]
 fn the_standard_vpass_qr_decodes_from_png_jpeg_and_webp() {
     let text = vpass_text();
+    // A real presentation: it verifies against the sample's office key and policy.
+    let sample = vpass_verifier::sample::Sample::standard().unwrap();
+    let verdict = vpass_verifier::verify(&text, &sample.store, &sample.policy);
+    assert!(verdict.valid, "{:?}", verdict.errors);
     let sym = Symbol::new(&text, qrcode::EcLevel::M);
     assert!((15..=22).contains(&sym.version), "version {}", sym.version);
     let scene = Scene::around(&sym, 4.0);
