@@ -99,6 +99,8 @@ pub struct Cascade {
     pub budget: Duration,
     /// After a pass finds codes, blank them and look again this many times at most, so that
     /// a decoder that stops at the best-looking code cannot hide a second one (attack A7).
+    /// 0 in the standard cascade: rxing's multi-code reader found every pair of the test
+    /// set by itself, and a re-scan doubles the time of every read (docs/qr-reading.md).
     pub extra_rounds: usize,
 }
 

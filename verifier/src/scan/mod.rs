@@ -10,10 +10,11 @@
 //!    against [`MAX_SIDE`] and [`MAX_PIXELS`] *before* any pixel is decoded, and the
 //!    decoder runs under `image::Limits`, so a decompression bomb (a tiny PNG declaring
 //!    100000×100000) is refused at once with bounded memory. Colour is reduced to grey.
-//! 2. **Decode** with a cascade of passes ([`Cascade::standard`]): rxing first, then rxing on
-//!    pre-processed copies (downscaled, histogram-equalised, adaptively thresholded,
-//!    inverted for light-on-dark screens, smoothed with a global threshold), then rqrr. The
-//!    first pass that finds any code ends the search. Every pass runs under
+//! 2. **Decode** with a cascade of passes ([`Cascade::standard`]): rxing on a large photo
+//!    brought down to 2.5 megapixels, on the image as it is, then on pre-processed copies
+//!    (histogram-equalised, one global threshold, inverted for light-on-dark screens,
+//!    smoothed, sharpened). The first pass that finds any code ends the search; with several
+//!    codes in view, rxing's multi-code reader returns them all. Every pass runs under
 //!    `std::panic::catch_unwind` (QR decoders have had panics on hostile input), only the QR
 //!    format is enabled, and no pass starts after the time budget ([`Cascade::budget`]).
 //! 3. **Report** every distinct text found. Several codes are all returned; [`decode_one`]
@@ -24,8 +25,8 @@
 //! - `rxing` (a Rust port of ZXing with the zxing-cpp QR detector) reads by far the most
 //!   degraded images and in a few milliseconds; built with `default-features = false` and
 //!   only the QR reader, which keeps it free of `imageproc` and most image formats.
-//! - `rqrr` (a port of quirc) is slower and weaker alone but reads some low-contrast and
-//!   uneven-light images rxing misses, so it is the last pass.
+//! - `rqrr` (a port of quirc) was measured as a fallback: 5–30× slower, and it added no read
+//!   to the cascade, so it is only built with the `rqrr` feature, for the comparison.
 //! - `image` (png, jpeg, webp only) decodes files with enforceable limits. The
 //!   pre-processing steps are a few lines each ([`prep`]), so no image-processing crate.
 //!
