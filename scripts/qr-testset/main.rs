@@ -200,23 +200,24 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("compare") => compare(full),
         Some("decode") => {
+            // Each candidate on each file: which pass read what, and how long it took.
             for path in &args[1..] {
                 let bytes = std::fs::read(path).unwrap();
                 let gray = scan::load_gray(&bytes).unwrap();
                 for (name, c) in candidates() {
+                    let t = Instant::now();
                     let out = c.run(&gray);
+                    let texts: Vec<&str> =
+                        out.texts.iter().map(|t| &t[..t.len().min(16)]).collect();
                     println!(
-                        "{path}: {name}: pass {:?} texts {:?}",
+                        "{path}: {name}: pass {:?} in {:.1} ms, {texts:?}",
                         out.pass,
-                        out.texts
-                            .iter()
-                            .map(|t| &t[..t.len().min(12)])
-                            .collect::<Vec<_>>()
+                        t.elapsed().as_secs_f64() * 1000.0
                     );
                 }
             }
         }
         Some("write") => write(args.get(1).map_or("qr-testset", String::as_str), full),
-        _ => eprintln!("usage: qr-testset (compare | write DIR) [--quick]"),
+        _ => eprintln!("usage: qr-testset (compare | write DIR | decode FILE...) [--quick]"),
     }
 }

@@ -13,10 +13,11 @@
 //! 2. **Decode** with a cascade of passes ([`Cascade::standard`]): rxing on a large photo
 //!    brought down to 2.5 megapixels, on the image as it is, then on pre-processed copies
 //!    (histogram-equalised, one global threshold, inverted for light-on-dark screens,
-//!    smoothed, sharpened). The first pass that finds any code ends the search; with several
-//!    codes in view, rxing's multi-code reader returns them all. Every pass runs under
-//!    `std::panic::catch_unwind` (QR decoders have had panics on hostile input), only the QR
-//!    format is enabled, and no pass starts after the time budget ([`Cascade::budget`]).
+//!    smoothed, sharpened, doubled). The first pass that finds any code ends the search;
+//!    with several codes in view, rxing's multi-code reader returns them all. Every pass
+//!    runs under `std::panic::catch_unwind` (QR decoders have had panics on hostile input),
+//!    only the QR format is enabled, no pass starts after the time budget
+//!    ([`Cascade::budget`]), and the caller gets `SCAN_TIMEOUT` at the hard [`DEADLINE`].
 //! 3. **Report** every distinct text found. Several codes are all returned; [`decode_one`]
 //!    (used by `vpass verify --image`) refuses to choose among them (`MULTIPLE_CODES`,
 //!    attack catalogue A7) and never returns a partial or guessed text (A8).
@@ -42,6 +43,9 @@ pub mod prep;
 pub use cascade::{Cascade, Engine, Outcome, Pass};
 pub use load::{load_gray, MAX_ALLOC, MAX_IMAGE_BYTES, MAX_PIXELS, MAX_SIDE};
 pub use prep::{Gray, Prep};
+
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use crate::i18n::Lang;
 use crate::Finding;
@@ -79,11 +83,18 @@ pub enum ScanError {
         /// How many distinct texts were read.
         count: usize,
     },
+    /// Reading gave up at the hard deadline ([`DEADLINE`]): a decoder took too long on this
+    /// image (hostile or pathological content).
+    #[error("SCAN_TIMEOUT: gave up after {after_ms} ms")]
+    TimedOut {
+        /// The deadline, in milliseconds.
+        after_ms: u64,
+    },
 }
 
 impl ScanError {
     /// The stable code: `NOT_AN_IMAGE`, `IMAGE_TOO_LARGE`, `NO_CODE_FOUND`,
-    /// `UNREADABLE_CODE` or `MULTIPLE_CODES`.
+    /// `UNREADABLE_CODE`, `MULTIPLE_CODES` or `SCAN_TIMEOUT`.
     pub fn code(&self) -> &'static str {
         match self {
             ScanError::NotAnImage { .. } => "NOT_AN_IMAGE",
@@ -91,6 +102,7 @@ impl ScanError {
             ScanError::NoCodeFound => "NO_CODE_FOUND",
             ScanError::UnreadableCode => "UNREADABLE_CODE",
             ScanError::MultipleCodes { .. } => "MULTIPLE_CODES",
+            ScanError::TimedOut { .. } => "SCAN_TIMEOUT",
         }
     }
 
@@ -142,6 +154,15 @@ impl ScanError {
             (ScanError::MultipleCodes { .. }, Lang::Kk) => {
                 "Суретте бірнеше QR-код бар; бір уақытта бір кодты көрсетіңіз."
             }
+            (ScanError::TimedOut { .. }, Lang::En) => {
+                "Reading this image took too long. Take a photo that shows only the QR code."
+            }
+            (ScanError::TimedOut { .. }, Lang::Ru) => {
+                "Чтение изображения заняло слишком много времени. Сфотографируйте только QR-код."
+            }
+            (ScanError::TimedOut { .. }, Lang::Kk) => {
+                "Суретті оқу тым ұзаққа созылды. Тек QR-кодты түсіріңіз."
+            }
         }
     }
 
@@ -162,21 +183,29 @@ impl ScanError {
     }
 }
 
+/// The hard deadline of [`decode_image`], [`decode_luma`] and [`decode_one`]: the standard
+/// cascade's budget plus time for the pass running when it ran out. A decoder call cannot be
+/// interrupted, so past the deadline the caller gets `SCAN_TIMEOUT` and the worker thread is
+/// left to finish on its own (it starts no further pass).
+pub const DEADLINE: Duration = Duration::from_millis(3000);
+
 /// Every distinct QR text in a PNG, JPEG or WebP image, with the standard cascade.
 ///
-/// Never panics, and memory is bounded by the limits in [`load_gray`]; time is bounded by
-/// the cascade's budget plus one pass.
+/// Never panics; memory is bounded by the limits in [`load_gray`]; the answer comes within
+/// [`DEADLINE`] (after the file is decoded, which the limits bound).
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, ScanError> {
-    decode_image_with(bytes, &Cascade::standard())
+    decode_gray_within(load_gray(bytes)?, Cascade::standard(), DEADLINE)
 }
 
-/// [`decode_image`] with a chosen cascade (used by the comparison in docs/qr-reading.md).
+/// [`decode_image`] with a chosen cascade, run on this thread with no hard deadline (only
+/// the cascade's budget between passes): for measurements and tests.
 pub fn decode_image_with(bytes: &[u8], cascade: &Cascade) -> Result<Vec<String>, ScanError> {
     decode_gray_with(&load_gray(bytes)?, cascade)
 }
 
 /// Every distinct QR text in a grey camera frame (`width * height` bytes, row-major,
-/// 0 = black), e.g. the Y plane of a YUV frame.
+/// 0 = black), e.g. the Y plane of a YUV frame. Same limits and deadline as
+/// [`decode_image`].
 pub fn decode_luma(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<String>, ScanError> {
     let (w, h) = (u64::from(width), u64::from(height));
     load::check_dimensions(width, height)?;
@@ -190,7 +219,33 @@ pub fn decode_luma(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<String>
         h: height as usize,
         px: pixels.to_vec(),
     };
-    decode_gray_with(&gray, &Cascade::standard())
+    decode_gray_within(gray, Cascade::standard(), DEADLINE)
+}
+
+/// Run `cascade` over `gray` on a worker thread and wait for it at most `deadline`
+/// (`SCAN_TIMEOUT` after that; the worker finishes its current pass on its own).
+pub fn decode_gray_within(
+    gray: Gray,
+    cascade: Cascade,
+    deadline: Duration,
+) -> Result<Vec<String>, ScanError> {
+    let gray = Arc::new(gray);
+    let (tx, rx) = mpsc::sync_channel(1);
+    let worker_gray = Arc::clone(&gray);
+    let spawned = std::thread::Builder::new()
+        .name("vpass-scan".into())
+        .spawn(move || {
+            // The receiver may be gone (deadline passed): nothing to do then.
+            let _ = tx.send(decode_gray_with(&worker_gray, &cascade));
+        });
+    if spawned.is_err() {
+        // No thread to be had: read on this thread, bounded by the budget between passes.
+        return decode_gray_with(&gray, &Cascade::standard());
+    }
+    rx.recv_timeout(deadline)
+        .unwrap_or(Err(ScanError::TimedOut {
+            after_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        }))
 }
 
 /// Every distinct QR text in a grey image, with a chosen cascade.

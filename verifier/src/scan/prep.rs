@@ -49,6 +49,10 @@ pub enum Prep {
     Smooth,
     /// Unsharp mask (2 × image − smoothed image): steeper module edges in a blurred photo.
     Sharpen,
+    /// Double both sides (bilinear) of an image of at most [`UPSCALE_PIXELS`]: modules under
+    /// 2 pixels, which the decoder is told to ignore, become readable. Skipped for larger
+    /// images.
+    Upscale2,
     /// Downscale a large photo by the smallest whole factor that brings it to at most
     /// [`FIT_PIXELS`]. Does not apply to smaller images: a pass with this step is skipped
     /// for them, and the next pass reads them as they are.
@@ -58,6 +62,9 @@ pub enum Prep {
 /// The size [`Prep::Fit`] brings large photos down to (2.5 megapixels): a code that fills a
 /// fair part of a 12-megapixel photo still has several pixels per module there.
 pub const FIT_PIXELS: usize = 2_500_000;
+
+/// The largest image [`Prep::Upscale2`] doubles (1 megapixel, so at most 4 after).
+pub const UPSCALE_PIXELS: usize = 1_000_000;
 
 impl Prep {
     /// A short name for reports.
@@ -72,6 +79,7 @@ impl Prep {
             Prep::Smooth => "smooth",
             Prep::Sharpen => "sharpen",
             Prep::Fit => "fit",
+            Prep::Upscale2 => "up2",
         }
     }
 
@@ -91,6 +99,7 @@ impl Prep {
             }),
             Prep::Smooth => Some(smooth(g)),
             Prep::Sharpen => Some(sharpen(g)),
+            Prep::Upscale2 => (g.len() <= UPSCALE_PIXELS && !g.is_empty()).then(|| upscale2(g)),
             Prep::Fit => {
                 let f = (2..=16).find(|f| (g.w / f) * (g.h / f) <= FIT_PIXELS)?;
                 if g.len() <= FIT_PIXELS {
@@ -208,6 +217,26 @@ pub fn smooth(g: &Gray) -> Gray {
                 + 2 * at(x, y + 1)
                 + at(x + 1, y + 1);
             px[y as usize * w + x as usize] = u8::try_from(s / 16).unwrap_or(255);
+        }
+    }
+    Gray { w, h, px }
+}
+
+/// Double both sides; new pixels are the mean of their neighbours (bilinear at ½ steps).
+pub fn upscale2(g: &Gray) -> Gray {
+    let (w, h) = (g.w * 2, g.h * 2);
+    let at = |x: usize, y: usize| u32::from(g.px[y.min(g.h - 1) * g.w + x.min(g.w - 1)]);
+    let mut px = vec![0u8; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = (x / 2, y / 2);
+            let v = match (x % 2, y % 2) {
+                (0, 0) => at(sx, sy),
+                (1, 0) => (at(sx, sy) + at(sx + 1, sy)) / 2,
+                (0, 1) => (at(sx, sy) + at(sx, sy + 1)) / 2,
+                _ => (at(sx, sy) + at(sx + 1, sy) + at(sx, sy + 1) + at(sx + 1, sy + 1)) / 4,
+            };
+            px[y * w + x] = u8::try_from(v).unwrap_or(255);
         }
     }
     Gray { w, h, px }
