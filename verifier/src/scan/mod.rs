@@ -232,15 +232,16 @@ pub fn decode_gray_within(
     let gray = Arc::new(gray);
     let (tx, rx) = mpsc::sync_channel(1);
     let worker_gray = Arc::clone(&gray);
+    let worker_cascade = cascade.clone();
     let spawned = std::thread::Builder::new()
         .name("vpass-scan".into())
         .spawn(move || {
             // The receiver may be gone (deadline passed): nothing to do then.
-            let _ = tx.send(decode_gray_with(&worker_gray, &cascade));
+            let _ = tx.send(decode_gray_with(&worker_gray, &worker_cascade));
         });
     if spawned.is_err() {
         // No thread to be had: read on this thread, bounded by the budget between passes.
-        return decode_gray_with(&gray, &Cascade::standard());
+        return decode_gray_with(&gray, &cascade);
     }
     rx.recv_timeout(deadline)
         .unwrap_or(Err(ScanError::TimedOut {
