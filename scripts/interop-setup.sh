@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # Installs the independent implementations the interoperability tests check vpass against
-# (npm packages, pinned by tests/interop/package-lock.json). Idempotent and quick when done.
+# (npm packages, pinned by tests/interop/package-lock.json; zxing-cpp from PyPI). Idempotent
+# and quick when done.
 set -euo pipefail
+
+# zxing-cpp (C++ QR reader, Python bindings) + pillow: the independent reader of the QR images
+# vpass writes (tests/e2e/scan.rs). Pinned; skipped when already importable.
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c "import zxingcpp, PIL" >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+      "zxing-cpp==3.1.1" "pillow==13.0.0" \
+      || echo "pip install zxing-cpp pillow failed: the zxing-cpp check will skip" >&2
+  fi
+else
+  echo "python3 not found: the zxing-cpp check will skip" >&2
+fi
+
 cd "$(dirname "$0")/../tests/interop"
 [ -f package.json ] || exit 0
 if ! command -v npm >/dev/null 2>&1; then

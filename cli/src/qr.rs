@@ -1,4 +1,5 @@
-//! `vpass qr encode`, and the QR rendering shared with `present`.
+//! `vpass qr encode` and `vpass qr decode`, the QR rendering shared with `present`, and the
+//! image reading shared with `verify --image`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,6 +18,12 @@ pub enum QrCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Read the QR codes in a photo, scan or screenshot (PNG, JPEG or WebP): prints each
+    /// code's text, one per line.
+    Decode {
+        /// The image file, or `-` for standard input.
+        image: PathBuf,
+    },
 }
 
 pub fn run(cmd: QrCmd) -> anyhow::Result<ExitCode> {
@@ -30,7 +37,47 @@ pub fn run(cmd: QrCmd) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        QrCmd::Decode { image } => {
+            let bytes = read_image(&image)?;
+            match vpass_verifier::scan::decode_image(&bytes) {
+                Ok(texts) => {
+                    for t in &texts {
+                        println!("{t}");
+                    }
+                    if texts.len() > 1 {
+                        eprintln!("{} QR codes found", texts.len());
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    let lang = vpass_verifier::i18n::Lang::from_env();
+                    eprintln!("vpass: {} [{}]", e.message(lang), e.code());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
     }
+}
+
+/// Read an image file (or standard input for `-`), at most one byte over the scanner's
+/// size limit so that an oversized file is refused by the scanner with its code.
+pub fn read_image(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let cap = vpass_verifier::scan::MAX_IMAGE_BYTES as u64 + 1;
+    let mut buf = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .take(cap)
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
+    } else {
+        std::fs::File::open(path)
+            .with_context(|| format!("opening {}", path.display()))?
+            .take(cap)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+    }
+    Ok(buf)
 }
 
 /// The QR version (1–40) a text needs at level M.

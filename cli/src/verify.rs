@@ -57,8 +57,34 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let input = match (&args.text, &args.image, &args.stdin) {
         (Some(t), None, None) => t.clone(),
         (None, None, Some(_)) => crate::read_untrusted_stdin(MAX_TOKEN)?,
-        (None, Some(_), None) => {
-            bail!("reading QR codes from images is not available yet; use --text or -")
+        (None, Some(path), None) => {
+            // One code or nothing: an image with several codes is refused, never guessed
+            // from (attack catalogue A7), and so is an unreadable one (A8).
+            match vpass_verifier::scan::decode_one(&crate::qr::read_image(path)?) {
+                Ok(text) => text,
+                Err(e) => {
+                    let lang = match &args.lang {
+                        Some(l) => Lang::parse(l)
+                            .with_context(|| format!("--lang {l}: use kk, ru or en"))?,
+                        None => Lang::from_env(),
+                    };
+                    let finding = e.finding(lang);
+                    if args.json {
+                        let verdict = serde_json::json!({
+                            "valid": false,
+                            "errors": [finding],
+                            "warnings": [],
+                        });
+                        println!("{}", serde_json::to_string_pretty(&verdict)?);
+                    } else {
+                        use vpass_verifier::i18n::{text, Text};
+                        println!("✘ {}", text(Text::NotValid, lang));
+                        println!("{}:", text(Text::Reasons, lang));
+                        println!("  - {} [{}]", finding.message, finding.code);
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
         _ => bail!("give the credential with --text TEXT, --image FILE or - (standard input)"),
     };

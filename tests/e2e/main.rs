@@ -5,10 +5,12 @@
 //! - `cli.rs`: keys, issue, present, verify, qr encode through the binary;
 //! - `issuer.rs`: `vpass serve` as a process: issue, verify offline, revoke, verify again;
 //! - `interop.rs`: SD-JWT VC and VC-JWT exchanged with npm `@sd-jwt/sd-jwt-vc` and `jose`;
-//! - `josekit.rs`: the same with josekit (Rust, OpenSSL), the JOSE library the design names.
+//! - `josekit.rs`: the same with josekit (Rust, OpenSSL), the JOSE library the design names;
+//! - `scan.rs`: QR images — `present --out`, `verify --image`, `qr decode`, and zxing-cpp.
 
 mod cli;
 mod interop;
 mod issuer;
 mod josekit;
+mod scan;
 mod util;

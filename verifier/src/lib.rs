@@ -19,6 +19,7 @@
 pub mod i18n;
 mod report;
 pub mod sample;
+pub mod scan;
 mod store;
 mod verdict;
 mod verify;
