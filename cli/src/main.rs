@@ -46,7 +46,7 @@ enum Command {
     Present(present::PresentArgs),
     /// Check a credential offline and print the verdict (exit 0 only when valid).
     Verify(verify::VerifyArgs),
-    /// Encode QR images.
+    /// Write QR images, and read the codes in a photo or scan.
     #[command(subcommand)]
     Qr(qr::QrCmd),
     /// Measure signing and verification speed on this machine (like `openssl speed`).
