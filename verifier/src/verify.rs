@@ -238,10 +238,9 @@ fn finish(
     policy: &Policy,
 ) -> Verdict {
     // The VCDM view the model rebuilds from the JWT claims, also what the verdict shows.
-    let model_view = model::from_jwt_claims(claims);
-    let view = match &model_view {
-        Ok(vc) => vc.clone(),
-        Err(_) => vcdm_view(claims),
+    let (view, model_error) = match model::from_jwt_claims(claims) {
+        Ok(vc) => (vc, None),
+        Err(e) => (vcdm_view(claims), Some(e)),
     };
     v.issuer = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
     v.types = view
@@ -316,7 +315,11 @@ fn finish(
         )),
     }
     if let Some(kind) = kind {
-        if let Err(e) = model_view.and_then(|vc| check_vpass_rules(vc, kind)) {
+        let checked = match model_error {
+            Some(e) => Err(e),
+            None => check_vpass_rules(&v.claims, kind),
+        };
+        if let Err(e) = checked {
             return v.reject(&e);
         }
     }
@@ -328,7 +331,7 @@ fn finish(
 /// the field rules) — the same checks an office ran before signing. Members the model does not
 /// know are ignored here rather than refused, so that a newer office's additions do not make
 /// older verifiers reject its credentials; they still appear in the verdict's claims.
-fn check_vpass_rules(mut vc: Value, kind: CredentialKind) -> Result<(), Error> {
+fn check_vpass_rules(vc: &Value, kind: CredentialKind) -> Result<(), Error> {
     const TOP: &[&str] = &[
         "@context",
         "type",
@@ -341,13 +344,23 @@ fn check_vpass_rules(mut vc: Value, kind: CredentialKind) -> Result<(), Error> {
         "credentialSubject",
         "credentialStatus",
     ];
+    let members = kind.subject_members();
+    let known_subject = |k: &str| members.is_empty() || k == "id" || members.contains(&k);
+    let subject_unknown = vc
+        .get("credentialSubject")
+        .and_then(Value::as_object)
+        .is_some_and(|s| s.keys().any(|k| !known_subject(k)));
+    let top_unknown = vc
+        .as_object()
+        .is_some_and(|t| t.keys().any(|k| !TOP.contains(&k.as_str())));
+    if !subject_unknown && !top_unknown {
+        return Credential::from_json(vc).map(|_| ());
+    }
+    let mut vc = vc.clone();
     if let Value::Object(top) = &mut vc {
         top.retain(|k, _| TOP.contains(&k.as_str()));
-        let members = kind.subject_members();
         if let Some(Value::Object(subject)) = top.get_mut("credentialSubject") {
-            if !members.is_empty() {
-                subject.retain(|k, _| k == "id" || members.contains(&k.as_str()));
-            }
+            subject.retain(|k, _| known_subject(k));
         }
     }
     Credential::from_json(&vc).map(|_| ())
