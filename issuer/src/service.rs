@@ -562,13 +562,12 @@ impl Service {
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         parse_issue_value(office, value)
     }
-    /// Issue a credential from a request body for `op`, idempotently.
-    pub async fn issue(
-        &self,
-        op: &Operator,
-        idem_key: &str,
-        body: &[u8],
-    ) -> Result<(u16, Vec<u8>), ApiError> {
+    /// What `op` issues with: its office, the office's signing key and current status list.
+    /// Auditors may not issue.
+    async fn issuing_context<'a>(
+        &'a self,
+        op: &'a Operator,
+    ) -> Result<(&'a str, &'a OfficeRow, &'a SigningKey, StatusListRow), ApiError> {
         let office_id = op
             .role
             .issuing_office()
@@ -589,6 +588,17 @@ impl Service {
             .filter(|l| l.office_id == office_id)
             .max_by_key(|l| l.list_no)
             .ok_or_else(|| ApiError::internal(&"office has no status list"))?;
+        Ok((office_id, office, signer, list))
+    }
+
+    /// Issue a credential from a request body for `op`, idempotently.
+    pub async fn issue(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let (office_id, office, signer, list) = self.issuing_context(op).await?;
         let request_hash = request_hash("POST /api/v1/credentials", body);
         let idem = Idem {
             operator_id: &op.id,
@@ -665,26 +675,7 @@ impl Service {
         body: &[u8],
         csv_type: Option<&str>,
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let office_id = op
-            .role
-            .issuing_office()
-            .ok_or_else(|| ApiError::forbidden("auditors may not issue"))?;
-        let office = self
-            .offices
-            .get(office_id)
-            .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
-        let signer = self
-            .signers
-            .get(office_id)
-            .ok_or_else(|| ApiError::internal(&"office has no active key"))?;
-        let list = self
-            .store
-            .status_lists()
-            .await?
-            .into_iter()
-            .filter(|l| l.office_id == office_id)
-            .max_by_key(|l| l.list_no)
-            .ok_or_else(|| ApiError::internal(&"office has no status list"))?;
+        let (office_id, office, signer, list) = self.issuing_context(op).await?;
         let target = match csv_type {
             Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
             None => "POST /api/v1/credentials/batch".to_owned(),
