@@ -1,6 +1,6 @@
 //! The `vpass` binary as a user meets it.
 
-use crate::util::{repo_root, stdout, vpass, TempDir};
+use crate::util::{issue_bound_hours, repo_root, stdout, vpass, TempDir};
 
 #[test]
 fn keys_generate_writes_private_jwk_0600_and_prints_did_key() {
@@ -43,36 +43,8 @@ struct Story {
 impl Story {
     fn new(name: &str) -> Story {
         let dir = TempDir::new(name);
-        let office = vpass(&dir.0, &["keys", "generate", "--out", "office.jwk"], None);
-        assert!(office.status.success());
-        let holder = vpass(&dir.0, &["keys", "generate", "--out", "holder.jwk"], None);
-        assert!(holder.status.success());
-        let claims = repo_root().join("examples/hours.json");
-        let issued = vpass(
-            &dir.0,
-            &[
-                "issue",
-                "--key",
-                "office.jwk",
-                "--claims",
-                claims.to_str().unwrap(),
-                "--holder",
-                "holder.jwk",
-                "--at",
-                "2026-06-01T00:00:00Z",
-            ],
-            None,
-        );
-        assert!(
-            issued.status.success(),
-            "{}",
-            String::from_utf8_lossy(&issued.stderr)
-        );
-        std::fs::write(dir.0.join("hours.sdjwt"), stdout(&issued)).unwrap();
-        Story {
-            dir,
-            office_did: stdout(&office),
-        }
+        let office_did = issue_bound_hours(&dir.0);
+        Story { dir, office_did }
     }
 
     fn present(&self, extra: &[&str]) -> String {

@@ -10,7 +10,7 @@
 
 use std::process::Command;
 
-use crate::util::{repo_root, stdout, vpass, TempDir};
+use crate::util::{issue_bound_hours, stdout, vpass, TempDir};
 
 /// Keys, an issued hours credential bound to a holder, and its QR as PNG and as text.
 struct Presented {
@@ -21,28 +21,7 @@ struct Presented {
 
 fn present(name: &str) -> Presented {
     let dir = TempDir::new(name);
-    let office = vpass(&dir.0, &["keys", "generate", "--out", "office.jwk"], None);
-    assert!(office.status.success());
-    let holder = vpass(&dir.0, &["keys", "generate", "--out", "holder.jwk"], None);
-    assert!(holder.status.success());
-    let claims = repo_root().join("examples/hours.json");
-    let issued = vpass(
-        &dir.0,
-        &[
-            "issue",
-            "--key",
-            "office.jwk",
-            "--claims",
-            claims.to_str().unwrap(),
-            "--holder",
-            "holder.jwk",
-            "--at",
-            "2026-06-01T00:00:00Z",
-        ],
-        None,
-    );
-    assert!(issued.status.success());
-    std::fs::write(dir.0.join("hours.sdjwt"), stdout(&issued)).unwrap();
+    let office_did = issue_bound_hours(&dir.0);
     let args = [
         "present",
         "--token",
@@ -62,7 +41,7 @@ fn present(name: &str) -> Presented {
     );
     Presented {
         dir,
-        office_did: stdout(&office),
+        office_did,
         qr_text: stdout(&text),
     }
 }

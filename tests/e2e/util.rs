@@ -85,3 +85,45 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// In `dir`: an office key (`office.jwk`), a holder key (`holder.jwk`), and the standard hours
+/// credential issued to the holder (`hours.sdjwt`) as of its `validFrom`. Returns the office's
+/// did:key.
+pub fn issue_bound_hours(dir: &Path) -> String {
+    let office = vpass(dir, &["keys", "generate", "--out", "office.jwk"], None);
+    assert!(
+        office.status.success(),
+        "{}",
+        String::from_utf8_lossy(&office.stderr)
+    );
+    let holder = vpass(dir, &["keys", "generate", "--out", "holder.jwk"], None);
+    assert!(
+        holder.status.success(),
+        "{}",
+        String::from_utf8_lossy(&holder.stderr)
+    );
+    let claims = repo_root().join("examples/hours.json");
+    let claims = claims.to_str().expect("utf-8 path");
+    let issued = vpass(
+        dir,
+        &[
+            "issue",
+            "--key",
+            "office.jwk",
+            "--claims",
+            claims,
+            "--holder",
+            "holder.jwk",
+            "--at",
+            "2026-06-01T00:00:00Z",
+        ],
+        None,
+    );
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    std::fs::write(dir.join("hours.sdjwt"), stdout(&issued)).expect("writing hours.sdjwt");
+    stdout(&office)
+}
