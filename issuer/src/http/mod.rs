@@ -3,6 +3,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET /healthz` | anyone | `{"status":"ok"}` once the database answers |
+//! | `GET /api/v1/openapi.json` | anyone | the OpenAPI 3.1 document ([`publish::OPENAPI`]) |
 //! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
 //! | `POST /api/v1/credentials/batch` | admin, officer | JSON array or CSV, ≤ 10,000 rows |
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |

@@ -21,6 +21,17 @@ pub fn router() -> Router<AppState> {
         .route("/trust-list", get(trust_list))
         .route("/.well-known/did.json", get(well_known_did))
         .route("/offices/{office}/did.json", get(office_did))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+/// The OpenAPI 3.1 document of this API, written by hand next to the code it describes
+/// (`issuer/openapi.json`); a test checks that every operation in it is routed.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /api/v1/openapi.json`: the OpenAPI document, cacheable like the other public
+/// documents.
+async fn openapi(headers: HeaderMap) -> Response {
+    cacheable(&headers, "application/json", OPENAPI.as_bytes().to_vec())
 }
 
 /// Answer `bytes` with an ETag, or 304 when the client has them.
