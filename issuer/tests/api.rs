@@ -665,6 +665,19 @@ async fn reject_oversized_or_malformed_batches(h: Harness) {
         "INVALID_FIELD",
         Some("type"),
     );
+    // An unknown type is refused for a JSON body too, not ignored.
+    let req = Request::post("/api/v1/credentials/batch?type=Nope")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {}", h.token))
+        .header("idempotency-key", "t2")
+        .body(Body::from(format!("[{}]", hours_body())))
+        .unwrap();
+    assert_problem(
+        &send(&h.app, req).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_FIELD",
+        Some("type"),
+    );
     assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
 }
 

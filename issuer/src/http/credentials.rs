@@ -92,7 +92,16 @@ async fn batch(
         .filter(|p| !p.is_empty())
     {
         match pair.split_once('=') {
-            Some(("type", t)) => csv_type = Some(t.to_owned()),
+            Some(("type", t)) => {
+                // Checked for JSON bodies too, so a typo is not silently ignored.
+                if vpass_credential::model::CredentialKind::from_type_name(t).is_none() {
+                    return Err(ApiError::invalid_field(
+                        "type",
+                        "is not a vpass credential type",
+                    ));
+                }
+                csv_type = Some(t.to_owned())
+            }
             _ => return Err(ApiError::invalid_field(pair, "is not a known parameter")),
         }
     }
