@@ -15,6 +15,8 @@ pub const MAX_JSON_DEPTH: usize = 64;
 pub const MAX_DISCLOSURES: usize = 256;
 /// Deepest recursion of disclosures within disclosures.
 pub const MAX_SD_DEPTH: usize = 16;
+/// Most entries in each array of a passport subject (`hoursByCategory`, `skills`, `awards`).
+pub const MAX_PASSPORT_ENTRIES: usize = 64;
 /// Longest `kid` accepted.
 pub const MAX_KID: usize = 256;
 /// Largest inflated status list (bytes).

@@ -6,12 +6,14 @@
 use serde_json::{json, Value};
 use vpass_credential::error::Context;
 use vpass_credential::model::{
-    iin_check_digit, reason, Category, Credential, CredentialKind, Iin, IsoDate, Region,
-    SkillLevel, StatusPurpose, Subject,
+    iin_check_digit, reason, AwardEntry, Category, Credential, CredentialKind, HoursTotal, Iin,
+    IsoDate, PassportSubject, Region, SkillEntry, SkillLevel, StatusPurpose, Subject,
 };
 use vpass_credential::{json as strict_json, Code};
 
 const FIXTURE: &str = include_str!("../../testdata/fixtures/standard-hours.json");
+/// The example passport summary.
+const PASSPORT: &str = include_str!("../../examples/passport.json");
 /// The fixture's IIN as committed; its check digit is wrong (the right one is 1).
 const FIXTURE_IIN: &str = "950101400123";
 /// The fixture's IIN with the check digit the algorithm gives.
@@ -1197,22 +1199,485 @@ fn reject_award_date_after_valid_from() {
 
 // ---------------------------------------------------------------- passport
 
+/// The example passport (`examples/passport.json`): the volunteer of the hours example.
+fn passport() -> Value {
+    strict_json::parse(PASSPORT.as_bytes(), "passport").unwrap()
+}
+
+/// A passport whose `hoursByCategory` is `entries`, with `totalHours` set to their sum.
+fn passport_with_hours(entries: Vec<Value>) -> Value {
+    let sum: f64 = entries.iter().map(|e| e["hours"].as_f64().unwrap()).sum();
+    let v = with_subject(passport(), "hoursByCategory", Value::Array(entries));
+    with_subject(v, "totalHours", json!(sum))
+}
+
+/// Replace `member` of `credentialSubject.<array>[index]`.
+fn with_entry(base: Value, array: &str, index: usize, member: &str, value: Value) -> Value {
+    let mut v = base;
+    v["credentialSubject"][array][index][member] = value;
+    v
+}
+
+fn without_entry(base: Value, array: &str, index: usize, member: &str) -> Value {
+    let mut v = base;
+    let removed = v["credentialSubject"][array][index]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove(member);
+    assert!(removed.is_some(), "{member} was not there");
+    v
+}
+
 #[test]
-fn accept_passport_with_loose_subject() {
-    let mut v = hours();
-    v["type"] = json!(["VerifiableCredential", "VolunteerPassportCredential"]);
-    v["credentialSubject"] = json!({
-        "name": "Айгерим Нурланова",
-        "totalHours": 312,
-        "hoursByCategory": {"environment": 120, "social": 192},
-        "asOf": "2026-06-01"
-    });
+fn accept_example_passport() {
+    let v = passport();
     let c = Credential::from_json(&v).unwrap();
     assert_eq!(c.kind(), CredentialKind::Passport);
-    assert!(c.subject().person().is_none());
+    let Subject::Passport(s) = c.subject() else {
+        panic!("not a passport: {:?}", c.subject());
+    };
+    assert_eq!(s.person().name(), "Айгерим Нурланова");
+    assert_eq!(c.subject().person().name(), "Айгерим Нурланова");
+    assert_eq!(
+        s.person().iin().map(Iin::as_str),
+        Some(FIXTURE_IIN_CORRECTED)
+    );
+    assert_eq!(s.as_of().to_string(), "2026-12-10");
+    assert_eq!(s.total_hours(), 316.5);
+    assert_eq!(s.events(), 9);
+    let by: Vec<(Category, u16, f64)> = s
+        .hours_by_category()
+        .iter()
+        .map(|h| (h.category(), h.year(), h.hours()))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            (Category::Social, 2026, 64.0),
+            (Category::Environment, 2026, 120.0),
+            (Category::Emergency, 2026, 36.0),
+            (Category::Environment, 2025, 56.0),
+            (Category::Education, 2025, 40.5),
+        ]
+    );
+    assert_eq!(s.hours_by_category()[0].hours_number().to_string(), "64");
+    assert_eq!(s.skills().len(), 2);
+    assert_eq!(s.skills()[0].skill(), "First aid");
+    assert_eq!(s.skills()[0].level(), Some(SkillLevel::Basic));
+    assert_eq!(
+        s.skills()[0]
+            .valid_until()
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2028-09-15")
+    );
+    assert_eq!(s.skills()[1].valid_until(), None);
+    assert_eq!(s.skills()[1].training_provider(), "Astana Volunteer Center");
+    assert_eq!(s.awards().len(), 1);
+    assert_eq!(s.awards()[0].award(), "Шапағат");
+    assert_eq!(s.awards()[0].awarded_by(), "National Volunteer Center");
+    assert_eq!(s.awards()[0].award_date().to_string(), "2026-12-05");
+    // Written back member for member, in the file's order.
     assert_eq!(c.to_json(), v);
+    assert_eq!(c.to_json().to_string(), v.to_string());
+}
+
+#[test]
+fn passport_members_in_written_order() {
+    let mut v = passport();
+    let subject = v["credentialSubject"].as_object_mut().unwrap();
+    // Insert the optional members at the end; `to_json` must put them in place.
+    subject.insert(
+        "id".into(),
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into(),
+    );
+    subject.insert("birthDate".into(), "1995-01-01".into());
+    subject.insert("email".into(), "aigerim@example.kz".into());
+    subject.insert("phone".into(), "+77011234567".into());
+    let c = Credential::from_json(&v).unwrap();
+    let subject = &c.to_json()["credentialSubject"];
+    let written: Vec<&str> = subject
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(written, CredentialKind::Passport.subject_members());
+    assert_eq!(written, PassportSubject::MEMBERS);
+    let entry_keys = |array: &str, i: usize| -> Vec<String> {
+        subject[array][i]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(entry_keys("hoursByCategory", 0), HoursTotal::MEMBERS);
+    assert_eq!(entry_keys("skills", 0), SkillEntry::MEMBERS);
+    assert_eq!(entry_keys("awards", 0), AwardEntry::MEMBERS);
+    assert_eq!(Credential::from_json(&c.to_json()).unwrap(), c);
+}
+
+#[test]
+fn accept_passport_with_empty_record() {
+    let mut v = passport();
+    v["credentialSubject"] = json!({
+        "name": "Айгерим Нурланова",
+        "asOf": "2026-12-10",
+        "totalHours": 0,
+        "events": 0,
+        "hoursByCategory": [],
+        "skills": [],
+        "awards": []
+    });
+    let c = Credential::from_json(&v).unwrap();
+    let Subject::Passport(s) = c.subject() else {
+        panic!("not a passport");
+    };
+    assert_eq!(s.total_hours(), 0.0);
+    assert!(s.hours_by_category().is_empty() && s.skills().is_empty() && s.awards().is_empty());
+    assert_eq!(c.to_json(), v);
+    // Only the other direction is refused (hours need events): how an office files hours
+    // credentials without a category is its own affair.
+    Credential::from_json(&with_subject(v, "events", json!(3))).unwrap();
+}
+
+#[test]
+fn reject_passport_missing_members() {
+    for member in [
+        "name",
+        "asOf",
+        "totalHours",
+        "events",
+        "hoursByCategory",
+        "skills",
+        "awards",
+    ] {
+        let v = without_subject(passport(), member);
+        assert_invalid(&v, &format!("credentialSubject.{member}"), reason::MISSING);
+    }
+    for member in HoursTotal::MEMBERS {
+        let v = without_entry(passport(), "hoursByCategory", 2, member);
+        let path = format!("credentialSubject.hoursByCategory[2].{member}");
+        assert_invalid(&v, &path, reason::MISSING);
+    }
+    for member in ["skill", "trainingProvider"] {
+        let v = without_entry(passport(), "skills", 1, member);
+        assert_invalid(
+            &v,
+            &format!("credentialSubject.skills[1].{member}"),
+            reason::MISSING,
+        );
+    }
+    for member in AwardEntry::MEMBERS {
+        let v = without_entry(passport(), "awards", 0, member);
+        assert_invalid(
+            &v,
+            &format!("credentialSubject.awards[0].{member}"),
+            reason::MISSING,
+        );
+    }
+    // The optional members of a skill entry.
+    let v = without_entry(passport(), "skills", 0, "level");
+    Credential::from_json(&without_entry(v, "skills", 0, "validUntil")).unwrap();
+}
+
+#[test]
+fn reject_passport_unknown_members() {
+    let v = with_subject(passport(), "hours", json!(316.5));
+    assert_invalid(&v, "credentialSubject.hours", reason::UNKNOWN_MEMBER);
+    let v = with_entry(passport(), "hoursByCategory", 1, "hour", json!(1));
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory[1].hour",
+        reason::UNKNOWN_MEMBER,
+    );
+    let v = with_entry(passport(), "skills", 0, "levle", "basic".into());
+    assert_invalid(
+        &v,
+        "credentialSubject.skills[0].levle",
+        reason::UNKNOWN_MEMBER,
+    );
+    let v = with_entry(
+        passport(),
+        "awards",
+        0,
+        "achievement",
+        json!({"type": ["Achievement"], "name": "Шапағат"}),
+    );
+    assert_invalid(
+        &v,
+        "credentialSubject.awards[0].achievement",
+        reason::UNKNOWN_MEMBER,
+    );
+}
+
+#[test]
+fn reject_passport_as_of_after_valid_from() {
+    // validFrom is 2026-12-10T00:00:00Z: the next day is the UTC+5 slack.
+    Credential::from_json(&with_subject(passport(), "asOf", "2026-12-11".into())).unwrap();
+    let v = with_subject(passport(), "asOf", "2026-12-12".into());
+    assert_invalid(&v, "credentialSubject.asOf", reason::DATE_AFTER_VALID_FROM);
+    let v = with_subject(passport(), "asOf", "2026-12-10T00:00:00Z".into());
+    assert_invalid(&v, "credentialSubject.asOf", reason::NOT_DATE);
+    let v = with_subject(passport(), "asOf", json!(20261210));
+    assert_invalid(&v, "credentialSubject.asOf", reason::NOT_STRING);
+}
+
+#[test]
+fn reject_passport_total_not_the_sum() {
+    for total in [json!(316), json!(317), json!(0), json!(316.51)] {
+        let v = with_subject(passport(), "totalHours", total);
+        assert_invalid(&v, "credentialSubject.totalHours", reason::TOTAL_NOT_SUM);
+    }
+    // Binary floating point: 0.1 + 0.2 is not 0.3, yet 0.3 is the right total.
+    let v = passport_with_hours(vec![
+        json!({"category": "social", "year": 2026, "hours": 0.1}),
+        json!({"category": "environment", "year": 2026, "hours": 0.2}),
+    ]);
+    let v = with_subject(v, "totalHours", json!(0.3));
+    Credential::from_json(&v).unwrap();
+    // Within the tolerance either way, and just outside it.
+    let tol = vpass_credential::model::TOTAL_HOURS_TOLERANCE;
+    for ok in [316.5 + tol * 0.9, 316.5 - tol * 0.9] {
+        Credential::from_json(&with_subject(passport(), "totalHours", json!(ok))).unwrap();
+    }
+    let v = with_subject(passport(), "totalHours", json!(316.5 + tol * 1.5));
+    assert_invalid(&v, "credentialSubject.totalHours", reason::TOTAL_NOT_SUM);
+}
+
+#[test]
+fn reject_passport_total_not_a_number() {
+    for total in [json!(-1), json!(-0.5), json!("316.5"), json!(null)] {
+        let v = with_subject(passport(), "totalHours", total);
+        assert_invalid(&v, "credentialSubject.totalHours", reason::HOURS_NEGATIVE);
+    }
+}
+
+#[test]
+fn reject_passport_events_not_a_count() {
+    for events in [json!(-1), json!(9.5), json!(9.0), json!("9"), json!(null)] {
+        let v = with_subject(passport(), "events", events);
+        assert_invalid(&v, "credentialSubject.events", reason::NOT_COUNT);
+    }
+    let v = with_subject(passport(), "events", json!(0));
+    assert_invalid(&v, "credentialSubject.events", reason::EVENTS_NONE);
+}
+
+#[test]
+fn reject_passport_bad_hours_entry() {
+    let path = |m: &str| format!("credentialSubject.hoursByCategory[3].{m}");
+    for category in [json!("Environment"), json!("ecology"), json!(1)] {
+        let v = with_entry(
+            passport(),
+            "hoursByCategory",
+            3,
+            "category",
+            category.clone(),
+        );
+        let why = if category.is_string() {
+            reason::NOT_CATEGORY
+        } else {
+            reason::NOT_STRING
+        };
+        assert_invalid(&v, &path("category"), why);
+    }
+    for year in [
+        json!(1989),
+        json!(10000),
+        json!(2025.5),
+        json!("2025"),
+        json!(-2025),
+    ] {
+        let v = with_entry(passport(), "hoursByCategory", 3, "year", year);
+        assert_invalid(&v, &path("year"), reason::NOT_YEAR);
+    }
+    for hours in [json!(0), json!(-56), json!("56")] {
+        let v = with_entry(passport(), "hoursByCategory", 3, "hours", hours);
+        assert_invalid(&v, &path("hours"), reason::HOURS_NOT_POSITIVE);
+    }
+    let v = with_entry(passport(), "hoursByCategory", 3, "hours", json!(10_001));
+    assert_invalid(&v, &path("hours"), reason::HOURS_OVER_CEILING);
+    let mut v = passport();
+    v["credentialSubject"]["hoursByCategory"][3] = json!(["environment", 2025, 56]);
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory[3]",
+        reason::NOT_OBJECT,
+    );
+}
+
+#[test]
+fn reject_passport_repeated_category_and_year() {
+    let v = passport_with_hours(vec![
+        json!({"category": "social", "year": 2026, "hours": 10}),
+        json!({"category": "social", "year": 2026, "hours": 20}),
+    ]);
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory[1]",
+        reason::ENTRY_REPEATED,
+    );
+}
+
+#[test]
+fn reject_passport_hours_out_of_order() {
+    // Oldest year first.
+    let v = passport_with_hours(vec![
+        json!({"category": "social", "year": 2025, "hours": 10}),
+        json!({"category": "social", "year": 2026, "hours": 20}),
+    ]);
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory[1]",
+        reason::ENTRY_ORDER,
+    );
+    // Within a year, environment before social (Category::ALL has social first).
+    let v = passport_with_hours(vec![
+        json!({"category": "sport", "year": 2026, "hours": 5}),
+        json!({"category": "environment", "year": 2025, "hours": 10}),
+        json!({"category": "social", "year": 2025, "hours": 20}),
+    ]);
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory[2]",
+        reason::ENTRY_ORDER,
+    );
+    // Same entries in the required order.
+    let v = passport_with_hours(vec![
+        json!({"category": "sport", "year": 2026, "hours": 5}),
+        json!({"category": "social", "year": 2025, "hours": 20}),
+        json!({"category": "environment", "year": 2025, "hours": 10}),
+    ]);
+    Credential::from_json(&v).unwrap();
+}
+
+#[test]
+fn reject_passport_arrays_over_the_limit() {
+    use vpass_credential::limits::MAX_PASSPORT_ENTRIES;
+    // 64 distinct (category, year) in the required order: 2026 down to 2019, every category.
+    let entries: Vec<Value> = (0..MAX_PASSPORT_ENTRIES)
+        .map(|i| {
+            let year = 2026 - i / Category::ALL.len();
+            let category = Category::ALL[i % Category::ALL.len()].as_str();
+            json!({"category": category, "year": year, "hours": 1.25})
+        })
+        .collect();
+    let full = passport_with_hours(entries.clone());
+    Credential::from_json(&full).unwrap();
+    let mut over = entries;
+    over.push(json!({"category": "other", "year": 2000, "hours": 1}));
+    let v = passport_with_hours(over);
+    assert_invalid(
+        &v,
+        "credentialSubject.hoursByCategory",
+        reason::TOO_MANY_ENTRIES,
+    );
+
+    let skill = passport()["credentialSubject"]["skills"][0].clone();
+    let v = with_subject(passport(), "skills", json!(vec![skill.clone(); 64]));
+    Credential::from_json(&v).unwrap();
+    let v = with_subject(passport(), "skills", json!(vec![skill; 65]));
+    assert_invalid(&v, "credentialSubject.skills", reason::TOO_MANY_ENTRIES);
+
+    // The length is refused before any entry is read: 65 broken entries name the array.
+    let v = with_subject(passport(), "awards", json!(vec![json!(null); 65]));
+    assert_invalid(&v, "credentialSubject.awards", reason::TOO_MANY_ENTRIES);
+    let v = with_subject(passport(), "awards", json!(vec![json!(null); 64]));
+    assert_invalid(&v, "credentialSubject.awards[0]", reason::NOT_OBJECT);
+}
+
+#[test]
+fn reject_passport_arrays_not_arrays() {
+    // The loose summary shape used before the subject was typed.
+    let v = with_subject(
+        passport(),
+        "hoursByCategory",
+        json!({"environment": 176, "social": 64}),
+    );
+    assert_invalid(&v, "credentialSubject.hoursByCategory", reason::NOT_ARRAY);
+    for member in ["skills", "awards"] {
+        let v = with_subject(passport(), member, "First aid".into());
+        assert_invalid(
+            &v,
+            &format!("credentialSubject.{member}"),
+            reason::NOT_ARRAY,
+        );
+    }
+    let mut v = passport();
     v["credentialSubject"] = json!("summary");
     assert_invalid(&v, "credentialSubject", reason::NOT_OBJECT);
+}
+
+#[test]
+fn reject_passport_bad_skill_entry() {
+    let v = with_entry(passport(), "skills", 1, "level", "expert".into());
+    assert_invalid(
+        &v,
+        "credentialSubject.skills[1].level",
+        reason::NOT_SKILL_LEVEL,
+    );
+    let v = with_entry(passport(), "skills", 0, "validUntil", "15.09.2028".into());
+    assert_invalid(
+        &v,
+        "credentialSubject.skills[0].validUntil",
+        reason::NOT_DATE,
+    );
+    let v = with_entry(passport(), "skills", 0, "skill", " ".into());
+    assert_invalid(&v, "credentialSubject.skills[0].skill", reason::EMPTY);
+    let v = with_entry(
+        passport(),
+        "skills",
+        1,
+        "trainingProvider",
+        "a\u{7}b".into(),
+    );
+    assert_invalid(
+        &v,
+        "credentialSubject.skills[1].trainingProvider",
+        reason::CONTROL_CHARACTER,
+    );
+    // A skill that lapsed before the passport was signed is still part of the record.
+    let v = with_entry(passport(), "skills", 0, "validUntil", "2024-09-15".into());
+    Credential::from_json(&v).unwrap();
+}
+
+#[test]
+fn reject_passport_bad_award_entry() {
+    Credential::from_json(&with_entry(
+        passport(),
+        "awards",
+        0,
+        "awardDate",
+        "2026-12-11".into(),
+    ))
+    .unwrap();
+    let v = with_entry(passport(), "awards", 0, "awardDate", "2026-12-12".into());
+    assert_invalid(
+        &v,
+        "credentialSubject.awards[0].awardDate",
+        reason::DATE_AFTER_VALID_FROM,
+    );
+    let v = with_entry(passport(), "awards", 0, "awardedBy", "x".repeat(201).into());
+    assert_invalid(
+        &v,
+        "credentialSubject.awards[0].awardedBy",
+        reason::TOO_LONG,
+    );
+}
+
+#[test]
+fn reject_passport_bad_person() {
+    let v = with_subject(passport(), "birthDate", "1995-01-02".into());
+    assert_invalid(
+        &v,
+        "credentialSubject.birthDate",
+        reason::BIRTH_DATE_NOT_IIN,
+    );
+    let v = with_subject(passport(), "iin", FIXTURE_IIN.into());
+    assert_invalid(&v, "credentialSubject.iin", reason::IIN_CHECK_DIGIT);
+    let v = with_subject(passport(), "region", "KZ-XX".into());
+    assert_invalid(&v, "credentialSubject.region", reason::NOT_REGION);
 }
 
 // ---------------------------------------------------------------- selective disclosure
@@ -1236,7 +1701,7 @@ fn selectively_disclosable_members_are_known_and_optional() {
         let v = with_subject(v, "phone", "+77011234567".into());
         with_subject(v, "region", "KZ-71".into())
     };
-    for base in [hours(), skill(), award()] {
+    for base in [hours(), skill(), award(), passport()] {
         let base = full(base);
         let kind = Credential::from_json(&base).unwrap().kind();
         for member in kind.selectively_disclosable() {

@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 use vpass_credential::error::Context;
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
-use vpass_credential::model::{from_jwt_claims, reason, to_jwt_claims, Credential};
+use vpass_credential::model::{from_jwt_claims, reason, to_jwt_claims, Credential, Subject};
 use vpass_credential::time::UnixTime;
 use vpass_credential::{json as strict_json, Code};
 
@@ -384,4 +384,92 @@ fn vc11_view_with_offset_dates_agrees_with_claims() {
     claims["vc"]["issuanceDate"] = "2026-06-01T05:00:00+05:00".into();
     let view = from_jwt_claims(&obj(claims)).unwrap();
     assert_eq!(view["validFrom"], "2026-06-01T05:00:00+05:00");
+}
+
+// ---------------------------------------------------------------- the passport as an SD-JWT VC
+
+/// Issue the example passport as an SD-JWT VC with the standard selectively disclosable
+/// members, present it with `shown` disclosed and a KB-JWT, verify, and read it back.
+fn passport_through_sd_jwt(shown: &[&str]) -> (Value, Credential, Vec<String>) {
+    use vpass_credential::sdjwt::{self, KbParams, OsSalts, PathSeg, VerifyOptions};
+    let text = include_str!("../../examples/passport.json");
+    let v = strict_json::parse(text.as_bytes(), "passport").unwrap();
+    let c = Credential::from_json(&v).unwrap();
+    let office = SigningKey::from_seed(&[0x0f; 32]);
+    let holder = SigningKey::from_seed(&[9; 32]);
+    let paths: Vec<Vec<PathSeg>> = c
+        .kind()
+        .selectively_disclosable()
+        .iter()
+        .map(|n| {
+            vec![
+                PathSeg::Key("credentialSubject".into()),
+                PathSeg::Key((*n).into()),
+            ]
+        })
+        .collect();
+    let iat = c.valid_from();
+    let claims = to_jwt_claims(&c, iat, Some(&holder.public()));
+    let issued = sdjwt::issue(&office, claims, &paths, &mut OsSalts).unwrap();
+    let now = UnixTime(iat.0 + 3_600);
+    let kb = KbParams {
+        key: &holder,
+        aud: "https://hr.example.kz",
+        nonce: "n-1",
+        iat: now,
+    };
+    let presented = sdjwt::present_names(&issued, shown, Some(&kb)).unwrap();
+    let mut opts = VerifyOptions::at(now);
+    opts.kb.required = true;
+    opts.kb.aud = Some("https://hr.example.kz".into());
+    opts.kb.nonce = Some("n-1".into());
+    let verified = sdjwt::verify(&presented, &office.public(), &opts).unwrap();
+    let disclosed = verified
+        .disclosed_paths
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    let view = from_jwt_claims(&verified.claims).unwrap();
+    (view, c, disclosed)
+}
+
+#[test]
+fn passport_sd_jwt_hides_identifying_members_and_keeps_the_record() {
+    let (view, original, disclosed) = passport_through_sd_jwt(&[]);
+    assert!(disclosed.is_empty(), "{disclosed:?}");
+    let subject = &view["credentialSubject"];
+    assert!(subject.get("iin").is_none() && subject.get("region").is_none());
+    // The record itself is in the clear and reads back as a typed passport.
+    let back = Credential::from_json(&view).unwrap();
+    let (Subject::Passport(got), Subject::Passport(want)) = (back.subject(), original.subject())
+    else {
+        panic!("not passports");
+    };
+    assert_eq!(got.total_hours(), 316.5);
+    assert_eq!(got.hours_by_category(), want.hours_by_category());
+    assert_eq!(got.skills(), want.skills());
+    assert_eq!(got.awards(), want.awards());
+    assert_eq!(got.as_of(), want.as_of());
+    assert_eq!(got.events(), want.events());
+    assert_eq!(got.person().iin(), None);
+    assert_eq!(got.person().region(), None);
+    assert_eq!(
+        back.subject().id(),
+        Some(SigningKey::from_seed(&[9; 32]).public().did_key().as_str())
+    );
+}
+
+#[test]
+fn passport_sd_jwt_with_everything_disclosed_is_the_original() {
+    let (view, original, disclosed) = passport_through_sd_jwt(&["iin", "region"]);
+    assert_eq!(disclosed.len(), 2, "{disclosed:?}");
+    let back = Credential::from_json(&view).unwrap();
+    // The original plus the holder's id.
+    let mut expected = original.to_json();
+    let subject = expected["credentialSubject"].as_object().unwrap().clone();
+    let mut with_id = Map::new();
+    with_id.insert("id".into(), back.subject().id().unwrap().into());
+    with_id.extend(subject);
+    expected["credentialSubject"] = Value::Object(with_id);
+    assert_eq!(back.to_json(), expected);
 }

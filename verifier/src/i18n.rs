@@ -9,7 +9,8 @@
 //!   such as `ru_RU.UTF-8`;
 //! - [`code_message`]: one short sentence per [`Code`];
 //! - [`category_title`]: a short heading per [`Category`];
-//! - [`text`] and [`Text`]: the labels of the human-readable verdict;
+//! - [`text`] and [`Text`]: the labels of the human-readable verdict, including the names of
+//!   activity categories ([`category_text`]) and skill levels ([`level_text`]);
 //! - [`hours`]: an amount of volunteer hours with the right plural form.
 //!
 //! # Terminology
@@ -45,6 +46,7 @@
 
 use std::fmt;
 
+use vpass_credential::model::{Category as ActivityCategory, SkillLevel};
 use vpass_credential::{Category, Code};
 
 /// An interface language of the verifier.
@@ -595,6 +597,46 @@ pub enum Text {
     AwardCredential,
     /// Credential type: the volunteer passport.
     PassportCredential,
+    /// Label: the day a passport's records were read.
+    PassportAsOf,
+    /// Label: all hours of a passport.
+    TotalHours,
+    /// Label: how many hours credentials a passport counted.
+    Events,
+    /// Heading: a passport's hours by category and year.
+    HoursByCategory,
+    /// Heading: a passport's skills.
+    Skills,
+    /// Heading: a passport's awards.
+    Awards,
+    /// Label: who gave an award.
+    AwardedBy,
+    /// Activity category `social`.
+    CategorySocial,
+    /// Activity category `environment`.
+    CategoryEnvironment,
+    /// Activity category `emergency`.
+    CategoryEmergency,
+    /// Activity category `education`.
+    CategoryEducation,
+    /// Activity category `health`.
+    CategoryHealth,
+    /// Activity category `culture`.
+    CategoryCulture,
+    /// Activity category `sport`.
+    CategorySport,
+    /// Activity category `animals`.
+    CategoryAnimals,
+    /// Activity category `other`.
+    CategoryOther,
+    /// Skill level `basic`.
+    LevelBasic,
+    /// Skill level `intermediate`.
+    LevelIntermediate,
+    /// Skill level `advanced`.
+    LevelAdvanced,
+    /// Skill level `instructor`.
+    LevelInstructor,
 }
 
 impl Text {
@@ -636,7 +678,55 @@ impl Text {
         Text::SkillCredential,
         Text::AwardCredential,
         Text::PassportCredential,
+        Text::PassportAsOf,
+        Text::TotalHours,
+        Text::Events,
+        Text::HoursByCategory,
+        Text::Skills,
+        Text::Awards,
+        Text::AwardedBy,
+        Text::CategorySocial,
+        Text::CategoryEnvironment,
+        Text::CategoryEmergency,
+        Text::CategoryEducation,
+        Text::CategoryHealth,
+        Text::CategoryCulture,
+        Text::CategorySport,
+        Text::CategoryAnimals,
+        Text::CategoryOther,
+        Text::LevelBasic,
+        Text::LevelIntermediate,
+        Text::LevelAdvanced,
+        Text::LevelInstructor,
     ];
+}
+
+/// The name of an activity category (`environment` → "Environment", "Охрана природы",
+/// "Табиғатты қорғау").
+#[must_use]
+pub const fn category_text(c: ActivityCategory) -> Text {
+    match c {
+        ActivityCategory::Social => Text::CategorySocial,
+        ActivityCategory::Environment => Text::CategoryEnvironment,
+        ActivityCategory::Emergency => Text::CategoryEmergency,
+        ActivityCategory::Education => Text::CategoryEducation,
+        ActivityCategory::Health => Text::CategoryHealth,
+        ActivityCategory::Culture => Text::CategoryCulture,
+        ActivityCategory::Sport => Text::CategorySport,
+        ActivityCategory::Animals => Text::CategoryAnimals,
+        ActivityCategory::Other => Text::CategoryOther,
+    }
+}
+
+/// The name of a skill level (`basic` → "basic", "базовый", "базалық").
+#[must_use]
+pub const fn level_text(l: SkillLevel) -> Text {
+    match l {
+        SkillLevel::Basic => Text::LevelBasic,
+        SkillLevel::Intermediate => Text::LevelIntermediate,
+        SkillLevel::Advanced => Text::LevelAdvanced,
+        SkillLevel::Instructor => Text::LevelInstructor,
+    }
 }
 
 /// The words for `t` in `lang`.
@@ -723,6 +813,50 @@ pub fn text(t: Text, lang: Lang) -> &'static str {
             "Volunteer passport",
             "Паспорт волонтёра",
             "Еріктінің төлқұжаты",
+        ),
+        Text::PassportAsOf => ("Records as of", "Сведения на дату", "Мәліметтер күні"),
+        Text::TotalHours => ("Total hours", "Всего часов", "Барлық сағат саны"),
+        Text::Events => (
+            "Activities counted",
+            "Учтено мероприятий",
+            "Есепке алынған іс-шаралар",
+        ),
+        Text::HoursByCategory => (
+            "Hours by category and year",
+            "Часы по категориям и годам",
+            "Санаттар мен жылдар бойынша сағаттар",
+        ),
+        Text::Skills => ("Skills", "Навыки", "Дағдылар"),
+        Text::Awards => ("Awards", "Награды", "Марапаттар"),
+        Text::AwardedBy => ("Awarded by", "Кем награждён", "Марапаттаған"),
+        Text::CategorySocial => ("Social help", "Социальная помощь", "Әлеуметтік көмек"),
+        Text::CategoryEnvironment => ("Environment", "Охрана природы", "Табиғатты қорғау"),
+        Text::CategoryEmergency => (
+            "Emergencies and rescue",
+            "Чрезвычайные ситуации и спасение",
+            "Төтенше жағдайлар және құтқару",
+        ),
+        Text::CategoryEducation => ("Education", "Образование", "Білім беру"),
+        Text::CategoryHealth => ("Health care", "Здравоохранение", "Денсаулық сақтау"),
+        Text::CategoryCulture => (
+            "Culture and heritage",
+            "Культура и наследие",
+            "Мәдениет және мұра",
+        ),
+        Text::CategorySport => (
+            "Sports events",
+            "Спортивные мероприятия",
+            "Спорттық іс-шаралар",
+        ),
+        Text::CategoryAnimals => ("Animal welfare", "Помощь животным", "Жануарларға көмек"),
+        Text::CategoryOther => ("Other", "Другое", "Басқа"),
+        Text::LevelBasic => ("basic", "базовый", "базалық"),
+        Text::LevelIntermediate => ("intermediate", "средний", "орта"),
+        Text::LevelAdvanced => ("advanced", "продвинутый", "жоғары"),
+        Text::LevelInstructor => (
+            "instructor (may train others)",
+            "инструктор (может обучать других)",
+            "нұсқаушы (басқаларды оқыта алады)",
         ),
     };
     lang.pick(en, ru, kk)
@@ -1037,15 +1171,53 @@ mod tests {
             Text::SkillCredential => 33,
             Text::AwardCredential => 34,
             Text::PassportCredential => 35,
+            Text::PassportAsOf => 36,
+            Text::TotalHours => 37,
+            Text::Events => 38,
+            Text::HoursByCategory => 39,
+            Text::Skills => 40,
+            Text::Awards => 41,
+            Text::AwardedBy => 42,
+            Text::CategorySocial => 43,
+            Text::CategoryEnvironment => 44,
+            Text::CategoryEmergency => 45,
+            Text::CategoryEducation => 46,
+            Text::CategoryHealth => 47,
+            Text::CategoryCulture => 48,
+            Text::CategorySport => 49,
+            Text::CategoryAnimals => 50,
+            Text::CategoryOther => 51,
+            Text::LevelBasic => 52,
+            Text::LevelIntermediate => 53,
+            Text::LevelAdvanced => 54,
+            Text::LevelInstructor => 55,
         }
     }
 
     #[test]
     fn text_all_lists_every_variant_once() {
-        assert_eq!(Text::ALL.len(), 36);
+        assert_eq!(Text::ALL.len(), 56);
         for (i, &t) in Text::ALL.iter().enumerate() {
             assert_eq!(ordinal(t), i, "{t:?}");
         }
+    }
+
+    #[test]
+    fn every_activity_category_and_skill_level_has_its_own_text() {
+        let categories: Vec<Text> = ActivityCategory::ALL
+            .into_iter()
+            .map(category_text)
+            .collect();
+        let levels: Vec<Text> = SkillLevel::ALL.into_iter().map(level_text).collect();
+        for list in [&categories, &levels] {
+            let distinct: HashSet<&Text> = list.iter().collect();
+            assert_eq!(distinct.len(), list.len(), "{list:?}");
+        }
+        assert_eq!(
+            text(category_text(ActivityCategory::Environment), Lang::Ru),
+            "Охрана природы"
+        );
+        assert_eq!(text(level_text(SkillLevel::Basic), Lang::Kk), "базалық");
     }
 
     #[test]

@@ -193,11 +193,12 @@ impl HoursSubject {
     }
 }
 
-fn number_value(n: &Number) -> f64 {
+pub(super) fn number_value(n: &Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
 }
 
-fn parse_hours(v: &Value, path: &str) -> Result<Number> {
+/// `hours`: a number greater than 0 and at most [`MAX_HOURS`].
+pub(super) fn parse_hours(v: &Value, path: &str) -> Result<Number> {
     let Value::Number(n) = v else {
         return Err(invalid(path, reason::HOURS_NOT_POSITIVE));
     };

@@ -1,5 +1,6 @@
 //! The typed credential model: vpass's profile of the W3C Verifiable Credentials Data Model
-//! 2.0 (VCDM 2.0) for volunteer hours, skills and awards, and its mapping to JWT claims.
+//! 2.0 (VCDM 2.0) for volunteer hours, skills, awards and the passport summary, and its
+//! mapping to JWT claims.
 //!
 //! **Where it sits.** An office turns a form or a spreadsheet row into VCDM 2.0 JSON and calls
 //! [`Credential::from_json`], the only way to obtain a [`Credential`]: every field is checked
@@ -26,7 +27,7 @@
 //! - `validFrom`, `validUntil`: both required; RFC 3339 with `T`, a zone and whole seconds;
 //!   `validUntil` after `validFrom`;
 //! - `credentialSubject`: an object, checked per kind ([`HoursSubject`], [`SkillSubject`],
-//!   [`AwardSubject`]); the passport summary's is any object for now;
+//!   [`AwardSubject`], [`PassportSubject`]);
 //! - `credentialStatus`: optional, a `BitstringStatusListEntry` (W3C Bitstring Status List
 //!   v1.0 §2.1) with `statusPurpose` `revocation` or `suspension`, `statusListIndex` a decimal
 //!   string without sign or leading zeros, `statusListCredential` an http(s) URL, and an
@@ -40,11 +41,20 @@
 //! period (both days included); `periodEnd` ≥ `periodStart`; `category` is in
 //! [`Category::ALL`]. Dates of things already done (`periodEnd`, `awardDate`) may not be
 //! later than the day after `validFrom` (one day of slack for UTC+5); a skill's own
-//! `validUntil` may not be before the day of `validFrom`.
+//! `validUntil` may not be before the day of `validFrom`. Passport: `asOf` is a date not after
+//! the day after `validFrom`; `totalHours` is a number ≥ 0 equal to the sum of
+//! `hoursByCategory` within [`TOTAL_HOURS_TOLERANCE`]; `events` is an integer ≥ 0, at least 1
+//! when any hours are counted; `hoursByCategory`, `skills` and `awards` are arrays of at most
+//! [`MAX_PASSPORT_ENTRIES`] entries (paths such as `credentialSubject.hoursByCategory[2].year`);
+//! `hoursByCategory` entries have a unique (`category`, `year`), newest year first, then in
+//! [`Category::ALL`] order, `year` from 1990 to 9999 and `hours` as in an hours credential;
+//! skill and award entries follow the skill and award subjects (a listed skill may have
+//! lapsed; an `awardDate` has the same one-day slack).
 //!
 //! **Unknown members are rejected**, in `credentialSubject` (so that `hour` for `hours` is
 //! caught at issuance instead of signing a credential nobody can read) and equally at the top
-//! level, in `issuer`, `credentialStatus`, `achievement` and `criteria`: the model writes back
+//! level, in `issuer`, `credentialStatus`, `achievement`, `criteria` and the entries of a
+//! passport's arrays: the model writes back
 //! only what it knows, so accepting a member would mean signing something else than what was
 //! checked. This also excludes `proof` (vpass secures credentials as JWTs), `evidence`,
 //! `termsOfUse` and the like. Unknown-member errors come first, so a typo is named as such.
@@ -135,6 +145,7 @@ mod award;
 mod common;
 mod hours;
 mod jwt;
+mod passport;
 pub mod reason;
 mod skill;
 
@@ -146,6 +157,10 @@ pub use common::{
 };
 pub use hours::{Category, HoursSubject, MAX_HOURS};
 pub use jwt::{from_jwt_claims, to_jwt_claims};
+pub use passport::{
+    AwardEntry, HoursTotal, PassportSubject, SkillEntry, MAX_PASSPORT_ENTRIES, MAX_PASSPORT_YEAR,
+    MIN_PASSPORT_YEAR, TOTAL_HOURS_TOLERANCE,
+};
 pub use skill::{SkillLevel, SkillSubject};
 
 use crate::error::{Code, Error, Result};
@@ -166,7 +181,7 @@ pub enum CredentialKind {
     Skill,
     /// `VolunteerAwardCredential`.
     Award,
-    /// `VolunteerPassportCredential`: the issuer-signed summary (subject not typed yet).
+    /// `VolunteerPassportCredential`: the office's signed summary of a volunteer's record.
     Passport,
 }
 
@@ -231,14 +246,13 @@ impl CredentialKind {
         &SELECTIVELY_DISCLOSABLE
     }
 
-    /// The `credentialSubject` members this kind allows, in the order they are written; empty
-    /// for [`CredentialKind::Passport`], whose subject is not typed yet.
+    /// The `credentialSubject` members this kind allows, in the order they are written.
     pub const fn subject_members(&self) -> &'static [&'static str] {
         match self {
             CredentialKind::Hours => &HoursSubject::MEMBERS,
             CredentialKind::Skill => &SkillSubject::MEMBERS,
             CredentialKind::Award => &AwardSubject::MEMBERS,
-            CredentialKind::Passport => &[],
+            CredentialKind::Passport => &PassportSubject::MEMBERS,
         }
     }
 }
@@ -410,8 +424,8 @@ pub enum Subject {
     Skill(SkillSubject),
     /// An award.
     Award(AwardSubject),
-    /// The passport summary: any JSON object for now.
-    Passport(Map<String, Value>),
+    /// The passport summary.
+    Passport(PassportSubject),
 }
 
 impl Subject {
@@ -425,22 +439,19 @@ impl Subject {
         }
     }
 
-    /// The person members, for the typed kinds.
-    pub fn person(&self) -> Option<&Person> {
+    /// The person members (who the credential is about).
+    pub fn person(&self) -> &Person {
         match self {
-            Subject::Hours(s) => Some(s.person()),
-            Subject::Skill(s) => Some(s.person()),
-            Subject::Award(s) => Some(s.person()),
-            Subject::Passport(_) => None,
+            Subject::Hours(s) => s.person(),
+            Subject::Skill(s) => s.person(),
+            Subject::Award(s) => s.person(),
+            Subject::Passport(s) => s.person(),
         }
     }
 
     /// The holder's DID (`credentialSubject.id`), if set.
     pub fn id(&self) -> Option<&str> {
-        match self {
-            Subject::Passport(map) => map.get("id").and_then(Value::as_str),
-            typed => typed.person().and_then(Person::id),
-        }
+        self.person().id()
     }
 
     /// The JSON form.
@@ -449,7 +460,7 @@ impl Subject {
             Subject::Hours(s) => s.to_json(),
             Subject::Skill(s) => s.to_json(),
             Subject::Award(s) => s.to_json(),
-            Subject::Passport(map) => map.clone(),
+            Subject::Passport(s) => s.to_json(),
         }
     }
 
@@ -458,11 +469,7 @@ impl Subject {
             CredentialKind::Hours => Subject::Hours(HoursSubject::parse(v, path, env)?),
             CredentialKind::Skill => Subject::Skill(SkillSubject::parse(v, path, env)?),
             CredentialKind::Award => Subject::Award(AwardSubject::parse(v, path, env)?),
-            CredentialKind::Passport => Subject::Passport(
-                v.as_object()
-                    .cloned()
-                    .ok_or_else(|| invalid(path, reason::NOT_OBJECT))?,
-            ),
+            CredentialKind::Passport => Subject::Passport(PassportSubject::parse(v, path, env)?),
         })
     }
 }

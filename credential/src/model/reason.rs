@@ -17,6 +17,10 @@ pub const UNKNOWN_MEMBER: &str = "is not a known member";
 pub const EMPTY: &str = "must not be empty";
 /// A text is longer than the model allows.
 pub const TOO_LONG: &str = "is too long";
+/// The value must be a JSON array.
+pub const NOT_ARRAY: &str = "must be a JSON array";
+/// An array is longer than [`MAX_PASSPORT_ENTRIES`](crate::limits::MAX_PASSPORT_ENTRIES).
+pub const TOO_MANY_ENTRIES: &str = "must not have more than 64 entries";
 /// A text holds control characters (line breaks are allowed only in descriptions).
 pub const CONTROL_CHARACTER: &str = "must not contain control characters";
 
@@ -97,6 +101,22 @@ pub const NOT_CATEGORY: &str = "must be one of the vpass activity categories";
 pub const NOT_SKILL_LEVEL: &str = "must be basic, intermediate, advanced or instructor";
 /// `achievement.type` is not `["Achievement"]`.
 pub const ACHIEVEMENT_TYPE: &str = "must be [\"Achievement\"]";
+
+// --- passport ---
+/// `totalHours` is not a number of at least zero.
+pub const HOURS_NEGATIVE: &str = "must be a number not below zero";
+/// `events` is not a whole number of at least zero.
+pub const NOT_COUNT: &str = "must be a whole number not below zero";
+/// `hoursByCategory[].year` is not a whole number from 1990 to 9999.
+pub const NOT_YEAR: &str = "must be a year from 1990 to 9999";
+/// Two `hoursByCategory` entries have the same category and year.
+pub const ENTRY_REPEATED: &str = "must not repeat a category and year";
+/// `hoursByCategory` is not ordered newest year first, then by category.
+pub const ENTRY_ORDER: &str = "is out of order: newest year first, then by category";
+/// `totalHours` differs from the sum of `hoursByCategory`.
+pub const TOTAL_NOT_SUM: &str = "must equal the sum of hoursByCategory";
+/// `events` is 0 while hours are counted.
+pub const EVENTS_NONE: &str = "must be at least 1 when hours are counted";
 
 // --- JWT claims ---
 /// A NumericDate claim (`iat`, `nbf`, `exp`) is not an integer.
