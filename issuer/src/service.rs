@@ -49,8 +49,7 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
 /// a slightly slow clock sign credentials the key verifies. A fresh key cannot have signed
 /// anything earlier, so this opens nothing to forgers.
 pub const KEY_BACKDATE: i64 = 300;
-/// Length of a rate-limit window (fixed windows).
-pub const RATE_WINDOW: i64 = 60;
+pub use crate::store::RATE_WINDOW;
 /// Default requests per operator per minute.
 pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
 /// Default unauthenticated or failed-authentication requests per client address per minute.
@@ -638,6 +637,7 @@ impl Service {
                 signers.insert(key.kid.clone(), Arc::new(signer));
             }
         }
+        store.set_rate_limit(Limits::default().rate_limit_per_minute);
         Ok(Service {
             store,
             offices,
@@ -659,6 +659,7 @@ impl Service {
     /// Set the rate limits and retention.
     pub fn with_limits(mut self, limits: Limits) -> Service {
         self.limits = limits;
+        self.store.set_rate_limit(limits.rate_limit_per_minute);
         self
     }
 

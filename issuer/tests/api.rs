@@ -1670,6 +1670,7 @@ async fn rate_limit_answers_429_with_retry_after_and_survives_restart(h: Harness
     )
     .await;
     assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(a.headers[header::RETRY_AFTER], "45");
     assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
     // Requests without a valid token are counted per client address.
     for _ in 0..2 {
@@ -1698,11 +1699,40 @@ async fn rate_limit_answers_429_with_retry_after_and_survives_restart(h: Harness
     let restarted = vpass_issuer::app(second_instance(&h, at, limits).await);
     let a = send(&restarted, get("/api/v1/offices", Some(&h.token))).await;
     assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
-    // The next minute starts afresh.
+    // The next minute starts afresh. Writes are counted inside their transaction, in the
+    // same bucket as reads.
     let later = vpass_credential::time::UnixTime(at.0 + 60);
     let next = vpass_issuer::app(second_instance(&h, later, limits).await);
     let a = send(&next, get("/api/v1/offices", Some(&h.token))).await;
     assert_eq!(a.status, StatusCode::OK);
+    for key in ["w1", "w2"] {
+        let a = send(
+            &next,
+            post(
+                "/api/v1/credentials",
+                Some(&h.token),
+                Some(key),
+                hours_body().to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+    }
+    let a = send(
+        &next,
+        post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some("w3"),
+            hours_body().to_string(),
+        ),
+    )
+    .await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(a.headers[header::RETRY_AFTER], "45");
+    let a = send(&next, get("/api/v1/offices", Some(&h.token))).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
     // 0 turns the limit off.
     let off = vpass_issuer::Limits {
         rate_limit_per_minute: 0,

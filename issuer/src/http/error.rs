@@ -200,6 +200,9 @@ impl From<StoreError> for ApiError {
                 "no free status-list index; the office needs a new status list",
             ),
             StoreError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            StoreError::RateLimited { retry_after } => {
+                ApiError::rate_limited(u64::try_from(retry_after).unwrap_or(1).max(1))
+            }
             other => ApiError::internal(&other),
         }
     }

@@ -17,10 +17,17 @@ use crate::service::Operator;
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
+/// Marks routes whose handlers count the operator's request inside their write transaction
+/// (issue, batch, revoke, key rotation: one upsert in the same transaction, no extra commit);
+/// [`Auth`] then skips its own count. Added with `route_layer(Extension(CountedInTransaction))`.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedInTransaction;
+
 /// The authenticated operator (`Authorization: Bearer <token>`), else 401.
 ///
 /// Rate limits are counted here, in the database: each request with a valid token in the
-/// operator's bucket, each request without one in the client address's bucket (so token
+/// operator's bucket (unless the route counts it in its transaction,
+/// [`CountedInTransaction`]), each request without one in the client address's bucket (so token
 /// guessing is slowed down); over the limit the answer is `429 RATE_LIMITED` with
 /// `Retry-After`. The client address is the TCP peer (`ConnectInfo`); behind a reverse proxy
 /// that is the proxy's.
@@ -46,9 +53,11 @@ impl FromRequestParts<AppState> for Auth {
         };
         match result {
             Ok(op) => {
-                state
-                    .rate_check(&format!("op:{}", op.id), limits.rate_limit_per_minute)
-                    .await?;
+                if parts.extensions.get::<CountedInTransaction>().is_none() {
+                    state
+                        .rate_check(&format!("op:{}", op.id), limits.rate_limit_per_minute)
+                        .await?;
+                }
                 Ok(Auth(op))
             }
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {

@@ -5,17 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 
 use super::error::ApiError;
-use super::extract::{Auth, Body, IdempotencyKey};
+use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey};
 use super::AppState;
 
 /// The routes of this feature.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/offices", get(list))
-        .route("/api/v1/offices/{office}/keys/rotate", post(rotate))
+    Router::new().route("/api/v1/offices", get(list)).route(
+        "/api/v1/offices/{office}/keys/rotate",
+        post(rotate).route_layer(Extension(CountedInTransaction)),
+    )
 }
 
 async fn list(

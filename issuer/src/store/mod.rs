@@ -39,6 +39,9 @@ pub use sql::{PgStore, SqliteStore};
 
 /// How many random status-list indices are tried before one is drawn from the free ones.
 pub const INDEX_ATTEMPTS: usize = 64;
+/// Length of a rate-limit window in seconds (fixed windows starting at multiples of it).
+pub const RATE_WINDOW: i64 = 60;
+
 /// A status list takes new credentials until this share (per cent) of it is used; then the
 /// office's next list opens.
 pub const LIST_FILL_PERCENT: i64 = 90;
@@ -93,6 +96,12 @@ pub enum StoreError {
     /// Signing or publishing inside the transaction failed.
     #[error("signing: {0}")]
     Signing(String),
+    /// The operator is over the rate limit; retry after this many seconds.
+    #[error("rate limited; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds until the window ends.
+        retry_after: i64,
+    },
     /// A value in the request is not acceptable here (the named field).
     #[error("{field}: {reason}")]
     Invalid {
@@ -491,6 +500,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         respond: &RotateRespondFn<'_>,
         audit: &AuditEntry,
     ) -> Result<Answer>;
+    /// Set the per-operator limit that write transactions (issue, batch, revoke, key
+    /// rotation) count against inside the transaction (0: no limit). The HTTP layer skips
+    /// its own count for those routes, so a write costs no extra transaction.
+    fn set_rate_limit(&self, per_minute: u32);
     /// Count one request in `bucket`'s window starting at `window_start`.
     async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount>;
     /// Delete idempotency records created before `idempotency_before` and rate-limit windows

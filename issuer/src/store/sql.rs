@@ -3,6 +3,8 @@
 //! begins, and the migration folder).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
@@ -89,6 +91,7 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    rate_limit: Arc<AtomicU32>,
 }
 
 impl SqliteStore {
@@ -107,7 +110,10 @@ impl SqliteStore {
             .max_connections(max)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            rate_limit: Arc::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -127,6 +133,7 @@ impl SqliteStore {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    rate_limit: Arc<AtomicU32>,
 }
 
 impl PgStore {
@@ -136,7 +143,10 @@ impl PgStore {
             .max_connections(16)
             .connect(url)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            rate_limit: Arc::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
@@ -405,6 +415,36 @@ macro_rules! impl_store {
                     .bind(&hash)
                     .execute(&mut **tx)
                     .await?;
+                Ok(())
+            }
+
+            /// Count a write of `operator_id` at `now` in its rate-limit window, inside the
+            /// write transaction (a refused write rolls its count back with everything else).
+            async fn rate_in_tx(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                operator_id: &str,
+                now: i64,
+            ) -> Result<()> {
+                let limit = self.rate_limit.load(Ordering::Relaxed);
+                if limit == 0 {
+                    return Ok(());
+                }
+                let window = now - now.rem_euclid(RATE_WINDOW);
+                let (count,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket, window_start) \
+                     DO UPDATE SET count = rate_limits.count + 1 RETURNING count",
+                )
+                .bind(format!("op:{operator_id}"))
+                .bind(window)
+                .fetch_one(&mut **tx)
+                .await?;
+                if count > i64::from(limit) {
+                    return Err(StoreError::RateLimited {
+                        retry_after: window + RATE_WINDOW - now,
+                    });
+                }
                 Ok(())
             }
 
@@ -861,6 +901,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -883,6 +924,9 @@ macro_rules! impl_store {
                 respond: &BatchRespondFn<'_>,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                if let Some(first) = items.first() {
+                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at).await?;
+                }
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -932,6 +976,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, rev.by, rev.now).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -979,6 +1024,7 @@ macro_rules! impl_store {
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
                 if let Some(idem) = idem {
+                    self.rate_in_tx(&mut tx, idem.operator_id, rotation.now).await?;
                     if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                         return Ok(answer);
                     }
@@ -1050,6 +1096,10 @@ macro_rules! impl_store {
                 Self::audit_append(&mut tx, &entry).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
+            }
+
+            fn set_rate_limit(&self, per_minute: u32) {
+                self.rate_limit.store(per_minute, Ordering::Relaxed);
             }
 
             async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount> {
