@@ -3,9 +3,9 @@
 //! body under the size limit ([`Body`]; JSON is parsed strictly by the service with
 //! `vpass_credential::json`, which refuses duplicate members that serde would merge).
 
-use axum::body::Bytes;
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
