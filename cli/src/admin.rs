@@ -16,6 +16,27 @@ pub enum AdminCmd {
     RevokeToken(RevokeTokenArgs),
     /// Check the audit log's hash chain (exit 0 only when intact).
     AuditVerify(DataArgs),
+    /// Give an office a new signing key (printed: its kid); the old key is retired, or marked
+    /// compromised with --compromised. Works while the service runs.
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// The office: `national` or a region code such as kz-75.
+    #[arg(long)]
+    office: String,
+    /// The old key leaked: mark it compromised (verifiers then refuse everything it signed).
+    #[arg(long)]
+    compromised: bool,
+    /// With --compromised: since when (RFC 3339; default now).
+    #[arg(long, requires = "compromised")]
+    since: Option<String>,
+    /// Why (recorded in the audit log).
+    #[arg(long, default_value = "scheduled key rotation")]
+    reason: String,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 /// Who the audit log names for changes made with `vpass admin`.
@@ -60,7 +81,43 @@ pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::AddOperator(args) => add_operator(args),
         AdminCmd::RevokeToken(args) => revoke_token(args),
         AdminCmd::AuditVerify(args) => audit_verify(args),
+        AdminCmd::RotateKey(args) => rotate_key(args),
     }
+}
+
+fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<ExitCode> {
+    let since = args.since.as_deref().map(crate::parse_time).transpose()?;
+    let config = config(args.data)?;
+    let req = vpass_issuer::service::RotateRequest {
+        reason: args.reason,
+        compromised: args.compromised,
+        since,
+    };
+    let (_, body) = runtime()?.block_on(async {
+        let opened = vpass_issuer::service::open(&config).await?;
+        opened
+            .service
+            .rotate(
+                CLI_ACTOR,
+                "vpass admin rotate-key",
+                &args.office,
+                &req,
+                None,
+            )
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    let answer: serde_json::Value =
+        serde_json::from_slice(&body).context("reading the rotation's answer")?;
+    eprintln!(
+        "{} is now {} (at {}); the new key signs from now on and the trust list naming it \
+         is published",
+        answer["previous"]["kid"].as_str().unwrap_or("the old key"),
+        answer["previous"]["state"].as_str().unwrap_or("retired"),
+        answer["previous"]["at"].as_str().unwrap_or("now"),
+    );
+    println!("{}", answer["kid"].as_str().unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn revoke_token(args: RevokeTokenArgs) -> anyhow::Result<ExitCode> {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// vpass — the digital volunteer passport.
 #[derive(Debug, Parser)]
@@ -62,8 +62,28 @@ enum Command {
     Admin(admin::AdminCmd),
 }
 
+/// Parse the command line; `vpass serve` also reads its `--config` file.
+fn parse() -> anyhow::Result<Cli> {
+    let cmd = serve::command_with_file_keys(Cli::command());
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = cmd.clone().get_matches_from(args.clone());
+    let matches = serve::apply_config_file(&cmd, args, matches).map_err(|e| {
+        match e.downcast::<clap::Error>() {
+            Ok(clap_error) => clap_error.exit(),
+            Err(e) => e,
+        }
+    })?;
+    Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("vpass: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

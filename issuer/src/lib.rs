@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use http::app;
-pub use service::{Config, Opened, Service, StartError};
+pub use service::{Config, Limits, Opened, Service, StartError};
 
 /// Open (bootstrapping on first start) and serve until Ctrl-C or SIGTERM. `ready` is called
 /// with the bound address once the service accepts connections.
@@ -61,14 +61,40 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
         source,
     })?;
     ready(addr);
-    axum::serve(listener, app(Arc::new(opened.service)))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|source| StartError::Io {
-            what: "serving on",
-            path: addr.to_string().into(),
-            source,
-        })
+    let service = Arc::new(opened.service);
+    let purger = tokio::spawn(purge_periodically(service.clone()));
+    let served = axum::serve(
+        listener,
+        app(service).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|source| StartError::Io {
+        what: "serving on",
+        path: addr.to_string().into(),
+        source,
+    });
+    purger.abort();
+    served
+}
+
+/// How often expired idempotency records and rate-limit windows are deleted.
+pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Delete expired idempotency records and rate-limit windows now and every
+/// [`PURGE_INTERVAL`]. Several instances may do this at once; deleting is idempotent.
+async fn purge_periodically(service: Arc<Service>) {
+    let mut tick = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        tick.tick().await;
+        match service.purge_expired().await {
+            Ok((0, _)) => {}
+            Ok((records, _)) => {
+                eprintln!("vpass serve: purged {records} expired idempotency records");
+            }
+            Err(e) => eprintln!("vpass serve: purging expired records failed: {e}"),
+        }
+    }
 }
 
 async fn shutdown() {

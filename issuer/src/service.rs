@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
@@ -21,8 +21,9 @@ use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
 use crate::offices;
 use crate::store::{
-    Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, NewOperator, OfficeRow,
-    OfficeSeed, PgStore, Revocation, SqliteStore, StatusListRow, Store, StoreError,
+    ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, NewOperator,
+    OfficeRow, OfficeSeed, PgStore, Placed, Placement, Revocation, Rotation, SqliteStore,
+    StatusListRow, Store, StoreError,
 };
 
 /// Entries in each status list (the W3C minimum, 16 KiB).
@@ -43,6 +44,18 @@ pub const NATIONAL: &str = "national";
 pub const MAX_REASON: usize = 500;
 /// Most rows in one batch.
 pub const MAX_BATCH_ROWS: usize = 10_000;
+/// A new office key's `validFrom` is this many seconds before its creation, so that requests
+/// already in flight (whose `iat` was taken before the rotation committed) and instances with
+/// a slightly slow clock sign credentials the key verifies. A fresh key cannot have signed
+/// anything earlier, so this opens nothing to forgers.
+pub const KEY_BACKDATE: i64 = 300;
+pub use crate::store::RATE_WINDOW;
+/// Default requests per operator per minute.
+pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
+/// Default unauthenticated or failed-authentication requests per client address per minute.
+pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 100;
+/// Default retention of idempotency records, in days.
+pub const DEFAULT_IDEMPOTENCY_RETENTION_DAYS: u32 = 7;
 
 /// How the service is configured (flags and environment of `vpass serve`).
 #[derive(Debug, Clone)]
@@ -57,6 +70,13 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The national office's DID; default `did:web:` of the public URL's host and port.
     pub office_did: Option<String>,
+    /// Requests per operator (API token) per minute; 0 = unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Unauthenticated or failed-authentication requests per client address per minute;
+    /// 0 = unlimited.
+    pub auth_failures_per_minute: u32,
+    /// Days an idempotency record is kept; a retry after that is a new request. 0 = forever.
+    pub idempotency_retention_days: u32,
 }
 
 impl Config {
@@ -68,6 +88,18 @@ impl Config {
             data_dir,
             public_url: None,
             office_did: None,
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT,
+            auth_failures_per_minute: DEFAULT_AUTH_FAILURE_LIMIT,
+            idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
+        }
+    }
+
+    /// The limits part of the configuration.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            auth_failures_per_minute: self.auth_failures_per_minute,
+            idempotency_retention_days: self.idempotency_retention_days,
         }
     }
 
@@ -172,11 +204,36 @@ impl Role {
     }
 }
 
+/// Rate limits and retention (see [`Config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Requests per operator per minute; 0 = unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Unauthenticated or failed-authentication requests per client address per minute.
+    pub auth_failures_per_minute: u32,
+    /// Days an idempotency record is kept; 0 = forever.
+    pub idempotency_retention_days: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT,
+            auth_failures_per_minute: DEFAULT_AUTH_FAILURE_LIMIT,
+            idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
+        }
+    }
+}
+
 /// The running issuer: storage, office keys, root key, clock.
 pub struct Service {
     store: Arc<dyn Store>,
     offices: HashMap<String, OfficeRow>,
-    signers: HashMap<String, SigningKey>,
+    /// Office keys opened so far, by kid. Which one signs is read from the database in each
+    /// transaction (the office's active key), so a rotation elsewhere takes effect at once.
+    signers: RwLock<HashMap<String, Arc<SigningKey>>>,
+    kek: Kek,
+    limits: Limits,
     root: SigningKey,
     public_url: String,
     clock: Box<dyn Clock + Send + Sync>,
@@ -235,7 +292,9 @@ pub async fn open(config: &Config) -> Result<Opened, StartError> {
     if fresh {
         initial_admin_token = Some(bootstrap(config, store.as_ref(), &kek, clock.now()).await?);
     }
-    let service = Service::load(store, &kek, clock).await?;
+    let service = Service::load(store, &kek, clock)
+        .await?
+        .with_limits(config.limits());
     service
         .trust_list(initial_admin_token.is_some())
         .await
@@ -361,6 +420,7 @@ fn office_seed(office: OfficeRow, public_url: &str, kek: &Kek, now: UnixTime) ->
             token: None,
             valid_from: None,
             valid_until: None,
+            used: 0,
         },
         office,
     }
@@ -474,6 +534,69 @@ fn now_plus(t: UnixTime, secs: i64) -> UnixTime {
     UnixTime(t.0.saturating_add(secs))
 }
 
+/// A key-rotation request: `{"reason": "...", "compromised": false, "since": "<RFC 3339>"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotateRequest {
+    /// Why (1 to 500 characters; goes into the audit log).
+    pub reason: String,
+    /// The old key leaked: mark it compromised (everything it signed is refused).
+    pub compromised: bool,
+    /// Since when it is compromised (default now; only with `compromised`).
+    pub since: Option<UnixTime>,
+}
+
+impl RotateRequest {
+    /// Parse the JSON body strictly (unknown members refused).
+    pub fn from_json(body: &[u8]) -> Result<RotateRequest, ApiError> {
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let obj = value.as_object().ok_or_else(|| {
+            ApiError::bad_request("INVALID_FIELD", "the body must be a JSON object")
+        })?;
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "reason" | "compromised" | "since"))
+        {
+            return Err(ApiError::invalid_field(k, "is not a known member"));
+        }
+        let reason = match obj.get("reason") {
+            Some(Value::String(r)) if !r.trim().is_empty() && r.chars().count() <= MAX_REASON => {
+                r.trim().to_owned()
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "reason",
+                    "must be 1 to 500 characters of text",
+                ))
+            }
+            None => return Err(ApiError::invalid_field("reason", "is required")),
+        };
+        let compromised = match obj.get("compromised") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "compromised",
+                    "must be true or false",
+                ))
+            }
+        };
+        let since = match obj.get("since") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) => Some(
+                UnixTime::parse_rfc3339(t)
+                    .ok_or_else(|| ApiError::invalid_field("since", "must be an RFC 3339 time"))?,
+            ),
+            Some(_) => return Err(ApiError::invalid_field("since", "must be an RFC 3339 time")),
+        };
+        Ok(RotateRequest {
+            reason,
+            compromised,
+            since,
+        })
+    }
+}
+
 /// What an issuance request asks for, checked.
 struct IssueRequest {
     credential: Value,
@@ -505,19 +628,22 @@ impl Service {
             .map(|o| (o.id.clone(), o))
             .collect();
         let mut signers = HashMap::new();
-        // The newest active key of each office signs.
+        // Open the active keys now, so that a wrong KEK is refused at start.
         for key in store.office_keys().await? {
             if key.state == "active" {
                 let signer =
                     open_key(kek, &format!("office-key:{}", key.kid), &key.sealed_private)?
                         .with_kid(key.kid.clone());
-                signers.insert(key.office_id.clone(), signer);
+                signers.insert(key.kid.clone(), Arc::new(signer));
             }
         }
+        store.set_rate_limit(Limits::default().rate_limit_per_minute);
         Ok(Service {
             store,
             offices,
-            signers,
+            signers: RwLock::new(signers),
+            kek: kek.clone(),
+            limits: Limits::default(),
             root,
             public_url,
             clock,
@@ -528,6 +654,39 @@ impl Service {
     pub fn with_clock(mut self, clock: Box<dyn Clock + Send + Sync>) -> Service {
         self.clock = clock;
         self
+    }
+
+    /// Set the rate limits and retention.
+    pub fn with_limits(mut self, limits: Limits) -> Service {
+        self.limits = limits;
+        self.store.set_rate_limit(limits.rate_limit_per_minute);
+        self
+    }
+
+    /// The signing key for an office key read in a transaction (opened once, then cached).
+    fn signer(&self, key: &ActiveKey) -> Result<Arc<SigningKey>, StoreError> {
+        let cached = self
+            .signers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key.kid)
+            .cloned();
+        if let Some(signer) = cached {
+            return Ok(signer);
+        }
+        let signer = open_key(
+            &self.kek,
+            &format!("office-key:{}", key.kid),
+            &key.sealed_private,
+        )
+        .map_err(|_| StoreError::Corrupt("office key does not open under the KEK"))?
+        .with_kid(key.kid.clone());
+        let signer = Arc::new(signer);
+        self.signers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.kid.clone(), signer.clone());
+        Ok(signer)
     }
 
     /// The storage.
@@ -562,12 +721,12 @@ impl Service {
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         parse_issue_value(office, value)
     }
-    /// What `op` issues with: its office, the office's signing key and current status list.
-    /// Auditors may not issue.
+    /// What `op` issues for: its office (the key and status list are chosen in the
+    /// transaction). Auditors may not issue.
     async fn issuing_context<'a>(
         &'a self,
         op: &'a Operator,
-    ) -> Result<(&'a str, &'a OfficeRow, &'a SigningKey, StatusListRow), ApiError> {
+    ) -> Result<(&'a str, &'a OfficeRow), ApiError> {
         let office_id = op
             .role
             .issuing_office()
@@ -576,19 +735,7 @@ impl Service {
             .offices
             .get(office_id)
             .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
-        let signer = self
-            .signers
-            .get(office_id)
-            .ok_or_else(|| ApiError::internal(&"office has no active key"))?;
-        let list = self
-            .store
-            .status_lists()
-            .await?
-            .into_iter()
-            .filter(|l| l.office_id == office_id)
-            .max_by_key(|l| l.list_no)
-            .ok_or_else(|| ApiError::internal(&"office has no status list"))?;
-        Ok((office_id, office, signer, list))
+        Ok((office_id, office))
     }
 
     /// Issue a credential from a request body for `op`, idempotently.
@@ -598,7 +745,7 @@ impl Service {
         idem_key: &str,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let (office_id, office, signer, list) = self.issuing_context(op).await?;
+        let (office_id, office) = self.issuing_context(op).await?;
         let request_hash = request_hash("POST /api/v1/credentials", body);
         let idem = Idem {
             operator_id: &op.id,
@@ -608,14 +755,14 @@ impl Service {
         let req = self.parse_issue(office, body)?;
         let id = crypto::random_uuid();
         let now = self.clock.now();
-        let url = list.url.clone();
-        let sign = |index: u64| -> Result<(String, Vec<u8>), StoreError> {
-            let token = sign_credential(&req, signer, &url, index, now)?;
+        let sign = |p: &Placement<'_>| -> Result<(String, Vec<u8>), StoreError> {
+            let signer = self.signer(p.key)?;
+            let token = sign_credential(&req, &signer, p.list_url, p.index, now)?;
             let body = json!({
                 "id": id,
                 "credential": token,
-                "status_index": index,
-                "status_list": url,
+                "status_index": p.index,
+                "status_list": p.list_url,
                 "format": req.format,
                 "type": req.kind.type_name(),
             });
@@ -626,8 +773,6 @@ impl Service {
             office_id,
             kind: req.kind.type_name(),
             format: req.format,
-            list_no: list.list_no,
-            list_size: list.size,
             issued_at: now.0,
             issued_by: &op.id,
             status: 201,
@@ -643,6 +788,204 @@ impl Service {
         };
         match self.store.issue(&idem, &new, &sign, &entry).await? {
             Answer::Fresh(body) => Ok((201, body)),
+            Answer::Replayed { status, body } => Ok((status, body)),
+        }
+    }
+
+    /// The rate limits and retention in effect.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Count one request in `bucket` (`op:<operator id>` or `ip:<address>`) against `limit`
+    /// requests per fixed minute (0: no limit); over it, `429 RATE_LIMITED` with the seconds
+    /// until the window ends.
+    pub async fn rate_check(&self, bucket: &str, limit: u32) -> Result<(), ApiError> {
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = self.clock.now().0;
+        let window = now - now.rem_euclid(RATE_WINDOW);
+        let hit = self.store.rate_hit(bucket, window).await?;
+        if hit.count > i64::from(limit) {
+            let retry = u64::try_from(window + RATE_WINDOW - now)
+                .unwrap_or(1)
+                .max(1);
+            return Err(ApiError::rate_limited(retry));
+        }
+        Ok(())
+    }
+
+    /// Delete idempotency records older than the retention period and rate-limit windows
+    /// that have ended: (records, windows) deleted. The service runs this every hour.
+    pub async fn purge_expired(&self) -> Result<(u64, u64), StoreError> {
+        let now = self.clock.now().0;
+        let days = i64::from(self.limits.idempotency_retention_days);
+        let idem_before = if days == 0 {
+            i64::MIN
+        } else {
+            now.saturating_sub(days * 24 * 3600)
+        };
+        self.store
+            .purge(idem_before, now.saturating_sub(2 * RATE_WINDOW))
+            .await
+    }
+
+    /// Every office with its keys and status lists (any operator).
+    pub async fn offices_json(&self) -> Result<Value, ApiError> {
+        let keys = self.store.office_keys().await?;
+        let lists = self.store.status_lists().await?;
+        let offices: Vec<Value> = self
+            .store
+            .offices()
+            .await?
+            .iter()
+            .map(|o| {
+                let keys: Vec<Value> = keys
+                    .iter()
+                    .filter(|k| k.office_id == o.id)
+                    .map(|k| {
+                        json!({
+                            "kid": k.kid,
+                            "state": k.state,
+                            "valid_from": UnixTime(k.valid_from).to_rfc3339(),
+                            "at": k.state_at.map(|t| UnixTime(t).to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                let lists: Vec<Value> = lists
+                    .iter()
+                    .filter(|l| l.office_id == o.id)
+                    .map(|l| {
+                        json!({"list_no": l.list_no, "url": l.url, "size": l.size,
+                               "used": l.used})
+                    })
+                    .collect();
+                json!({
+                    "id": o.id,
+                    "did": o.did,
+                    "names": {"kk": o.name_kk, "ru": o.name_ru, "en": o.name_en},
+                    "region": o.region,
+                    "credential_types": o.credential_types,
+                    "keys": keys,
+                    "status_lists": lists,
+                })
+            })
+            .collect();
+        Ok(json!({ "offices": offices }))
+    }
+
+    /// `POST /api/v1/offices/{office}/keys/rotate` (admins), idempotently.
+    pub async fn rotate_key(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        office_id: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        if op.role != Role::Admin {
+            return Err(ApiError::forbidden("only admins rotate office keys"));
+        }
+        let req = RotateRequest::from_json(body)?;
+        let request_hash = request_hash(
+            &format!("POST /api/v1/offices/{office_id}/keys/rotate"),
+            body,
+        );
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        self.rotate(&op.id, idem_key, office_id, &req, Some(&idem))
+            .await
+    }
+
+    /// Rotate an office's key: a new key signs from now on; the old one is retired (it keeps
+    /// verifying what it signed) or marked compromised. `idem` is `None` for
+    /// `vpass admin rotate-key`. The new trust list is signed at once.
+    pub async fn rotate(
+        &self,
+        actor: &str,
+        request_id: &str,
+        office_id: &str,
+        req: &RotateRequest,
+        idem: Option<&Idem<'_>>,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let office = self
+            .offices
+            .get(office_id)
+            .ok_or_else(|| ApiError::not_found("office"))?;
+        let now = self.clock.now();
+        if let Some(since) = req.since {
+            if !req.compromised {
+                return Err(ApiError::invalid_field(
+                    "since",
+                    "only goes with \"compromised\": true",
+                ));
+            }
+            if since.0 > now.0 + 60 {
+                return Err(ApiError::invalid_field("since", "is in the future"));
+            }
+        }
+        let new_key = |n: i64| -> Result<KeyRow, StoreError> {
+            let kid = format!("{}#key-{n}", office.did);
+            let key = SigningKey::generate_ed25519().with_kid(kid.clone());
+            let sealed = self.kek.seal(
+                &format!("office-key:{kid}"),
+                key.to_private_jwk().to_string().as_bytes(),
+            );
+            Ok(KeyRow {
+                kid,
+                office_id: office.id.clone(),
+                public_jwk: key.public().to_jwk().to_string(),
+                sealed_private: sealed,
+                valid_from: now.0 - KEY_BACKDATE,
+                state: "active".into(),
+                state_at: None,
+            })
+        };
+        let respond = |old: &KeyRow, new: &KeyRow| -> Vec<u8> {
+            json!({
+                "office": office.id,
+                "kid": new.kid,
+                "valid_from": UnixTime(new.valid_from).to_rfc3339(),
+                "previous": {
+                    "kid": old.kid,
+                    "state": old.state,
+                    "at": old.state_at.map(|t| UnixTime(t).to_rfc3339()),
+                },
+            })
+            .to_string()
+            .into_bytes()
+        };
+        let rotation = Rotation {
+            office_id,
+            compromised: req.compromised,
+            since: req.since.map(|t| t.0),
+            now: now.0,
+        };
+        let entry = AuditEntry {
+            at: now.0,
+            actor: actor.to_owned(),
+            action: "key.rotate".into(),
+            office_id: Some(office_id.to_owned()),
+            subject: None,
+            request_id: Some(request_id.to_owned()),
+            detail: Some(req.reason.clone()),
+        };
+        let answer = match self
+            .store
+            .rotate_key(idem, &rotation, &new_key, &respond, &entry)
+            .await
+        {
+            Ok(a) => a,
+            Err(StoreError::NotFound) => return Err(ApiError::not_found("office")),
+            Err(e) => return Err(e.into()),
+        };
+        // Publish the keys at once (else the next fetch of /trust-list does it).
+        self.trust_list(false).await?;
+        match answer {
+            Answer::Fresh(body) => Ok((200, body)),
             Answer::Replayed { status, body } => Ok((status, body)),
         }
     }
@@ -675,7 +1018,7 @@ impl Service {
         body: &[u8],
         csv_type: Option<&str>,
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let (office_id, office, signer, list) = self.issuing_context(op).await?;
+        let (office_id, office) = self.issuing_context(op).await?;
         let target = match csv_type {
             Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
             None => "POST /api/v1/credentials/batch".to_owned(),
@@ -734,8 +1077,6 @@ impl Service {
                 office_id,
                 kind: req.kind.type_name(),
                 format: req.format,
-                list_no: list.list_no,
-                list_size: list.size,
                 issued_at: now.0,
                 issued_by: &op.id,
                 status: 200,
@@ -753,23 +1094,27 @@ impl Service {
                 detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
             })
             .collect();
-        let url = list.url.clone();
-        let sign = |i: usize, index: u64| -> Result<String, StoreError> {
+        let sign = |i: usize, p: &Placement<'_>| -> Result<String, StoreError> {
             let (_, _, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
-            sign_credential(req, signer, &url, index, now)
+            let signer = self.signer(p.key)?;
+            sign_credential(req, &signer, p.list_url, p.index, now)
         };
-        let respond = |done: &[(u64, String)]| -> Vec<u8> {
+        let respond = |done: &[Placed]| -> Vec<u8> {
             let issued: Vec<Value> = valid
                 .iter()
                 .zip(done)
-                .map(|((row, id, _), (index, token))| {
-                    json!({"row": row, "id": id, "credential": token, "status_index": index})
+                .map(|((row, id, _), p)| {
+                    json!({"row": row, "id": id, "credential": p.token,
+                           "status_index": p.index, "status_list": p.list_url})
                 })
                 .collect();
+            // The list of the first row (a batch may carry on in the office's next list; each
+            // row names its own).
+            let first_list = done.first().map(|p| p.list_url.clone());
             json!({
                 "issued": issued,
                 "errors": errors,
-                "status_list": url,
+                "status_list": first_list,
             })
             .to_string()
             .into_bytes()
@@ -862,7 +1207,9 @@ impl Service {
             by: &op.id,
             now: now.0,
         };
-        let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
+        let publish = |key: &ActiveKey, row: &StatusListRow, revoked: &[u64]| {
+            self.sign_status_list(key, row, revoked)
+        };
         let respond = |row: &CredentialRow| self.credential_json(row).to_string().into_bytes();
         let entry = AuditEntry {
             at: now.0,
@@ -885,6 +1232,7 @@ impl Service {
 
     fn sign_status_list(
         &self,
+        key: &ActiveKey,
         row: &StatusListRow,
         revoked: &[u64],
     ) -> Result<(String, i64, i64), StoreError> {
@@ -892,10 +1240,7 @@ impl Service {
             .offices
             .get(&row.office_id)
             .ok_or(StoreError::Corrupt("status list of an unknown office"))?;
-        let signer = self
-            .signers
-            .get(&row.office_id)
-            .ok_or(StoreError::Corrupt("office without an active key"))?;
+        let signer = self.signer(key)?;
         let size = usize::try_from(row.size).map_err(|_| StoreError::Corrupt("list size"))?;
         let mut list = StatusList::new(size).map_err(|e| StoreError::Signing(e.to_string()))?;
         for &i in revoked {
@@ -905,7 +1250,7 @@ impl Service {
         let now = self.clock.now();
         let until = now_plus(now, STATUS_LIST_VALIDITY);
         let token = status::sign_status_list(
-            signer,
+            signer.as_ref(),
             &office.did,
             &row.url,
             "revocation",
@@ -922,7 +1267,9 @@ impl Service {
             return Err(ApiError::not_found("status list"));
         }
         let stale_before = self.clock.now().0 - STATUS_LIST_REFRESH;
-        let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
+        let publish = |key: &ActiveKey, row: &StatusListRow, revoked: &[u64]| {
+            self.sign_status_list(key, row, revoked)
+        };
         match self
             .store
             .fresh_status_list(office_id, list_no, stale_before, &publish)

@@ -1161,3 +1161,643 @@ async fn second_start_keeps_keys_and_writes_no_new_token() {
         assert!(!db.windows(5).any(|w| w == b"\"d\":\""), "{name}");
     }
 }
+
+// --- Key rotation, status-list rollover, rate limits, idempotency retention --------------
+
+on_both_backends!(
+    rotation_signs_with_the_new_key_and_old_credentials_still_verify,
+    compromised_key_credentials_are_refused_offline,
+    only_admins_rotate_keys_and_bad_rotations_are_refused,
+    rotation_by_another_instance_takes_effect_at_once,
+    full_status_list_rolls_over_to_the_next_list,
+    concurrent_issues_at_the_fill_threshold_open_one_list,
+    rate_limit_answers_429_with_retry_after_and_survives_restart,
+    expired_idempotency_records_are_purged,
+);
+
+/// A second service on the harness's data folder and database (another instance, or the
+/// CLI), with `clock` and `limits`.
+async fn second_instance(
+    h: &Harness,
+    clock: vpass_credential::time::UnixTime,
+    limits: vpass_issuer::Limits,
+) -> Arc<vpass_issuer::Service> {
+    let mut config = Config::default_with_data_dir(h._dir.path().to_path_buf());
+    config.database_url = Some(h.db_url.clone());
+    let opened = service::open(&config).await.unwrap();
+    assert!(opened.initial_admin_token.is_none());
+    Arc::new(
+        opened
+            .service
+            .with_clock(Box::new(vpass_credential::time::FixedClock(clock)))
+            .with_limits(limits),
+    )
+}
+
+/// Check an issued SD-JWT offline against the published trust list, as a verifier does: the
+/// key chosen by the trust list from `kid`, `iss` and `iat`, then the signature. `Ok(kid)`,
+/// or the trust error's code.
+async fn verify_offline(h: &Harness, token: &str) -> Result<String, String> {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    let list = verify_trust_list(
+        std::str::from_utf8(&a.body).unwrap(),
+        &root,
+        SystemClock.now(),
+        None,
+    )
+    .unwrap();
+    let jws = vpass_credential::jose::parse(token.split('~').next().unwrap()).unwrap();
+    let kid = jws.header.kid.clone().unwrap();
+    let key = list
+        .offices()
+        .iter()
+        .flat_map(|o| o.keys.iter())
+        .find(|k| k.kid == kid)
+        .map(|k| PublicKey::from_jwk(&k.jwk).unwrap())
+        .unwrap();
+    let verified = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now()))
+        .map_err(|e| e.code().as_str().to_owned())?;
+    let iss = verified.claims["iss"].as_str().unwrap();
+    let iat = vpass_credential::time::UnixTime(verified.claims["iat"].as_i64().unwrap());
+    list.find_key(Some(&kid), iss, iat)
+        .map_err(|e| e.code().as_str().to_owned())?;
+    Ok(kid)
+}
+
+fn rotate_request(token: &str, office: &str, key: &str, body: Value) -> Request<Body> {
+    post(
+        &format!("/api/v1/offices/{office}/keys/rotate"),
+        Some(token),
+        Some(key),
+        body.to_string(),
+    )
+}
+
+async fn trust_sequence(h: &Harness) -> u64 {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    verify_trust_list(
+        std::str::from_utf8(&a.body).unwrap(),
+        &root,
+        SystemClock.now(),
+        None,
+    )
+    .unwrap()
+    .sequence()
+}
+
+async fn national_keys(h: &Harness) -> Vec<Value> {
+    let a = send(&h.app, get("/api/v1/offices", Some(&h.token))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let offices = a.json()["offices"].as_array().unwrap().clone();
+    assert_eq!(offices.len(), 21);
+    let national = offices.iter().find(|o| o["id"] == "national").unwrap();
+    national["keys"].as_array().unwrap().clone()
+}
+
+async fn rotation_signs_with_the_new_key_and_old_credentials_still_verify(h: Harness) {
+    let old = issue(&h, "before", &hours_body()).await.json();
+    let old_token = old["credential"].as_str().unwrap().to_owned();
+    let old_kid = verify_offline(&h, &old_token).await.unwrap();
+    assert!(old_kid.ends_with("#key-1"));
+    let sequence = trust_sequence(&h).await;
+
+    let a = send(
+        &h.app,
+        rotate_request(
+            &h.token,
+            "national",
+            "rot-1",
+            json!({"reason": "yearly rotation"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let new_kid = out["kid"].as_str().unwrap().to_owned();
+    assert!(new_kid.ends_with("#key-2"), "{out}");
+    assert_eq!(out["previous"]["kid"], old_kid.as_str());
+    assert_eq!(out["previous"]["state"], "retired");
+    // A retry replays the answer and makes no third key.
+    let again = send(
+        &h.app,
+        rotate_request(
+            &h.token,
+            "national",
+            "rot-1",
+            json!({"reason": "yearly rotation"}),
+        ),
+    )
+    .await;
+    assert_eq!(again.body, a.body);
+    let keys = national_keys(&h).await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let state = |kid: &str| {
+        keys.iter().find(|k| k["kid"] == kid).unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state(&old_kid), "retired");
+    assert_eq!(state(&new_kid), "active");
+
+    // The trust list was re-signed with the next sequence and names both keys.
+    assert!(trust_sequence(&h).await > sequence);
+    let new = issue(&h, "after", &hours_body()).await;
+    assert_eq!(new.status, StatusCode::CREATED);
+    let new_token = new.json()["credential"].as_str().unwrap().to_owned();
+    assert_eq!(verify_offline(&h, &new_token).await.unwrap(), new_kid);
+    // What the old key signed before the rotation still verifies.
+    assert_eq!(verify_offline(&h, &old_token).await.unwrap(), old_kid);
+
+    // The status list is re-signed with the new key.
+    let list = send(&h.app, get("/status/national/1", None)).await;
+    let header = vpass_credential::jose::parse(std::str::from_utf8(&list.body).unwrap())
+        .unwrap()
+        .header;
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
+    // The DID document names both keys.
+    let doc = send(&h.app, get("/offices/national/did.json", None))
+        .await
+        .json();
+    assert_eq!(doc["verificationMethod"].as_array().unwrap().len(), 2);
+    // Audited.
+    let audit = send(&h.app, get("/api/v1/audit?limit=1000", Some(&h.token)))
+        .await
+        .json();
+    let entry = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "key.rotate")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["subject"], new_kid.as_str());
+    assert_eq!(entry["office"], "national");
+    assert!(entry["detail"]
+        .as_str()
+        .unwrap()
+        .contains("yearly rotation"));
+}
+
+async fn compromised_key_credentials_are_refused_offline(h: Harness) {
+    let before = issue(&h, "before", &hours_body()).await.json();
+    let before = before["credential"].as_str().unwrap().to_owned();
+    assert!(verify_offline(&h, &before).await.is_ok());
+    let since = vpass_credential::time::UnixTime(SystemClock.now().0 - 3600).to_rfc3339();
+    let a = send(
+        &h.app,
+        rotate_request(
+            &h.token,
+            "national",
+            "leak",
+            json!({"reason": "laptop stolen", "compromised": true, "since": since}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    assert_eq!(a.json()["previous"]["state"], "compromised");
+    assert_eq!(a.json()["previous"]["at"], since.as_str());
+    // The trust module refuses everything a compromised key signed, whenever it was issued
+    // (its `iat` could be forged by whoever holds the key).
+    assert_eq!(
+        verify_offline(&h, &before).await.unwrap_err(),
+        "KEY_COMPROMISED"
+    );
+    let after = issue(&h, "after", &hours_body()).await.json();
+    let after = after["credential"].as_str().unwrap().to_owned();
+    assert!(verify_offline(&h, &after)
+        .await
+        .unwrap()
+        .ends_with("#key-2"));
+    // The compromised key leaves the DID document.
+    let doc = send(&h.app, get("/offices/national/did.json", None))
+        .await
+        .json();
+    let methods = doc["verificationMethod"].as_array().unwrap();
+    assert_eq!(methods.len(), 1);
+    assert!(methods[0]["id"].as_str().unwrap().ends_with("#key-2"));
+}
+
+async fn only_admins_rotate_keys_and_bad_rotations_are_refused(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let store = h.service.store();
+    let officer = add_operator(store, "test", "Officer", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+    let auditor = add_operator(store, "test", "Auditor", "auditor", None)
+        .await
+        .unwrap();
+    let body = json!({"reason": "x"});
+    for token in [&officer, &auditor] {
+        let a = send(&h.app, rotate_request(token, "kz-75", "r", body.clone())).await;
+        assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+        // Both may read the offices.
+        let a = send(&h.app, get("/api/v1/offices", Some(token))).await;
+        assert_eq!(a.status, StatusCode::OK);
+    }
+    let a = send(&h.app, rotate_request(&h.token, "kz-99", "r", body.clone())).await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+    let future = vpass_credential::time::UnixTime(SystemClock.now().0 + 86_400).to_rfc3339();
+    for (body, field) in [
+        (json!({}), "reason"),
+        (json!({"reason": ""}), "reason"),
+        (json!({"reason": "x", "compromised": "yes"}), "compromised"),
+        (
+            json!({"reason": "x", "since": "2026-01-01T00:00:00Z"}),
+            "since",
+        ),
+        (
+            json!({"reason": "x", "compromised": true, "since": "yesterday"}),
+            "since",
+        ),
+        (
+            json!({"reason": "x", "compromised": true, "since": future}),
+            "since",
+        ),
+        (json!({"reason": "x", "extra": 1}), "extra"),
+    ] {
+        let a = send(&h.app, rotate_request(&h.token, "kz-75", "r", body.clone())).await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, "INVALID_FIELD", Some(field));
+    }
+    let a = send(
+        &h.app,
+        post(
+            "/api/v1/offices/kz-75/keys/rotate",
+            Some(&h.token),
+            None,
+            "{}",
+        ),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "IDEMPOTENCY_KEY_MISSING",
+        Some("Idempotency-Key"),
+    );
+    let a = send(&h.app, get("/api/v1/offices", None)).await;
+    assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    // Nothing changed.
+    let keys = store.office_keys().await.unwrap();
+    assert_eq!(keys.len(), 21);
+    assert!(keys.iter().all(|k| k.state == "active"));
+}
+
+async fn rotation_by_another_instance_takes_effect_at_once(h: Harness) {
+    let before = issue(&h, "before", &hours_body()).await.json();
+    let before = before["credential"].as_str().unwrap().to_owned();
+    // Another instance (or `vpass admin rotate-key`, which goes through the same call)
+    // rotates the key while this one keeps running.
+    let other = second_instance(&h, SystemClock.now(), vpass_issuer::Limits::default()).await;
+    let req = service::RotateRequest {
+        reason: "rotation from the command line".into(),
+        compromised: false,
+        since: None,
+    };
+    let (status, body) = other
+        .rotate("vpass-admin-cli", "cli", "national", &req, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let new_kid = serde_json::from_slice::<Value>(&body).unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // This instance signs with the new key at once, for single and batch issuance.
+    let after = issue(&h, "after", &hours_body()).await.json();
+    let after = after["credential"].as_str().unwrap().to_owned();
+    assert_eq!(verify_offline(&h, &after).await.unwrap(), new_kid);
+    let batch = send(
+        &h.app,
+        batch_request(
+            &h.token,
+            "b",
+            "application/json",
+            json!([hours_body()]).to_string(),
+        ),
+    )
+    .await
+    .json();
+    let token = batch["issued"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verify_offline(&h, &token).await.unwrap(), new_kid);
+    assert!(verify_offline(&h, &before)
+        .await
+        .unwrap()
+        .ends_with("#key-1"));
+}
+
+/// The national office's status lists as `GET /api/v1/offices` shows them.
+async fn national_lists(h: &Harness) -> Vec<Value> {
+    let a = send(&h.app, get("/api/v1/offices", Some(&h.token))).await;
+    let offices = a.json()["offices"].as_array().unwrap().clone();
+    let national = offices.iter().find(|o| o["id"] == "national").unwrap();
+    national["status_lists"].as_array().unwrap().clone()
+}
+
+/// Test hook: pretend list `n` of the national office has `used` indices taken (filling a
+/// real list would take 117,965 issuances).
+async fn set_used(h: &Harness, n: i64, used: i64) {
+    h.raw_sql(&format!(
+        "UPDATE status_lists SET used = {used} WHERE office_id = 'national' AND list_no = {n}"
+    ))
+    .await;
+}
+
+async fn full_status_list_rolls_over_to_the_next_list(h: Harness) {
+    let capacity = vpass_issuer::store::list_capacity(status::MIN_ENTRIES as i64);
+    let first = issue(&h, "k0", &hours_body()).await.json();
+    assert!(first["status_list"]
+        .as_str()
+        .unwrap()
+        .ends_with("/status/national/1"));
+    assert_eq!(national_lists(&h).await[0]["used"], 1);
+    let sequence = trust_sequence(&h).await;
+    set_used(&h, 1, capacity).await;
+    let a = issue(&h, "k1", &hours_body()).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let url = out["status_list"].as_str().unwrap().to_owned();
+    assert!(url.ends_with("/status/national/2"), "{url}");
+    let lists = national_lists(&h).await;
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[1]["used"], 1);
+    assert_eq!(lists[1]["size"], status::MIN_ENTRIES);
+    // The credential names list 2; the list is published and in the re-signed trust list.
+    let token = out["credential"].as_str().unwrap();
+    assert!(verify_offline(&h, token).await.is_ok());
+    let (list, key) = trusted(&h).await;
+    assert!(list.sequence() > sequence);
+    let office = national(&list);
+    assert!(office.publishes_status_list(&url));
+    assert!(office.publishes_status_list(first["status_list"].as_str().unwrap()));
+    let sl = send(&h.app, get("/status/national/2", None)).await;
+    assert_eq!(sl.status, StatusCode::OK);
+    let sl = status::verify_status_list(
+        std::str::from_utf8(&sl.body).unwrap(),
+        &key,
+        &office.id,
+        &url,
+        "revocation",
+    )
+    .unwrap();
+    assert!(!sl.list.get(out["status_index"].as_u64().unwrap()).unwrap());
+    // Revoking it sets the bit in list 2.
+    let id = out["id"].as_str().unwrap();
+    let r = send(
+        &h.app,
+        post(
+            &format!("/api/v1/credentials/{id}/revoke"),
+            Some(&h.token),
+            Some("r"),
+            r#"{"reason": "test"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sl = send(&h.app, get("/status/national/2", None)).await;
+    let sl = status::verify_status_list(
+        std::str::from_utf8(&sl.body).unwrap(),
+        &key,
+        &office.id,
+        &url,
+        "revocation",
+    )
+    .unwrap();
+    assert!(sl.list.get(out["status_index"].as_u64().unwrap()).unwrap());
+
+    // A batch that reaches the threshold carries on in the next list.
+    set_used(&h, 2, capacity - 1).await;
+    let rows = json!([hours_body(), hours_body(), hours_body()]).to_string();
+    let b = send(
+        &h.app,
+        batch_request(&h.token, "b", "application/json", rows),
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK);
+    let b = b.json();
+    let lists: Vec<&str> = b["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status_list"].as_str().unwrap())
+        .collect();
+    assert!(lists[0].ends_with("/status/national/2"), "{lists:?}");
+    assert!(lists[1].ends_with("/status/national/3"), "{lists:?}");
+    assert!(lists[2].ends_with("/status/national/3"), "{lists:?}");
+    assert_eq!(b["status_list"], lists[0]);
+    let counts: Vec<i64> = national_lists(&h)
+        .await
+        .iter()
+        .map(|l| l["used"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, vec![capacity, capacity, 2]);
+    for row in b["issued"].as_array().unwrap() {
+        assert!(verify_offline(&h, row["credential"].as_str().unwrap())
+            .await
+            .is_ok());
+    }
+    // Other offices are untouched.
+    assert!(send(&h.app, get("/status/kz-75/2", None)).await.status == StatusCode::NOT_FOUND);
+}
+
+async fn concurrent_issues_at_the_fill_threshold_open_one_list(h: Harness) {
+    let capacity = vpass_issuer::store::list_capacity(status::MIN_ENTRIES as i64);
+    set_used(&h, 1, capacity).await;
+    let other = second_instance(&h, SystemClock.now(), vpass_issuer::Limits::default()).await;
+    let apps = [h.app.clone(), vpass_issuer::app(other)];
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let app = apps[i % 2].clone();
+        let req = post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some(&format!("c{i}")),
+            hours_body().to_string(),
+        );
+        tasks.push(tokio::spawn(async move { send(&app, req).await }));
+    }
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        assert!(a.json()["status_list"]
+            .as_str()
+            .unwrap()
+            .ends_with("/status/national/2"));
+    }
+    let lists = national_lists(&h).await;
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[1]["used"], 8);
+}
+
+async fn rate_limit_answers_429_with_retry_after_and_survives_restart(h: Harness) {
+    // A fixed clock 15 s into a minute, so that the test never straddles two windows.
+    let now = SystemClock.now().0;
+    let at = vpass_credential::time::UnixTime(now - now.rem_euclid(60) + 15);
+    let limits = vpass_issuer::Limits {
+        rate_limit_per_minute: 3,
+        auth_failures_per_minute: 2,
+        ..vpass_issuer::Limits::default()
+    };
+    let app = vpass_issuer::app(second_instance(&h, at, limits).await);
+    for _ in 0..3 {
+        let a = send(&app, get("/api/v1/offices", Some(&h.token))).await;
+        assert_eq!(a.status, StatusCode::OK);
+    }
+    let a = send(&app, get("/api/v1/offices", Some(&h.token))).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(a.headers[header::RETRY_AFTER], "45");
+    // Writes count too, and a refused write stores nothing.
+    let a = send(
+        &app,
+        post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some("w"),
+            hours_body().to_string(),
+        ),
+    )
+    .await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(a.headers[header::RETRY_AFTER], "45");
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
+    // Requests without a valid token are counted per client address.
+    for _ in 0..2 {
+        let a = send(
+            &app,
+            get("/api/v1/offices", Some("vpass_0000000000000000_x")),
+        )
+        .await;
+        assert_problem(&a, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", None);
+    }
+    let a = send(&app, get("/api/v1/offices", None)).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert!(a.headers.contains_key(header::RETRY_AFTER));
+    // Publications are never limited.
+    for _ in 0..5 {
+        assert_eq!(
+            send(&app, get("/trust-list", None)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            send(&app, get("/healthz", None)).await.status,
+            StatusCode::OK
+        );
+    }
+    // A restarted instance (same database) still counts the window.
+    let restarted = vpass_issuer::app(second_instance(&h, at, limits).await);
+    let a = send(&restarted, get("/api/v1/offices", Some(&h.token))).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    // The next minute starts afresh. Writes are counted inside their transaction, in the
+    // same bucket as reads.
+    let later = vpass_credential::time::UnixTime(at.0 + 60);
+    let next = vpass_issuer::app(second_instance(&h, later, limits).await);
+    let a = send(&next, get("/api/v1/offices", Some(&h.token))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    for key in ["w1", "w2"] {
+        let a = send(
+            &next,
+            post(
+                "/api/v1/credentials",
+                Some(&h.token),
+                Some(key),
+                hours_body().to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+    }
+    let a = send(
+        &next,
+        post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some("w3"),
+            hours_body().to_string(),
+        ),
+    )
+    .await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(a.headers[header::RETRY_AFTER], "45");
+    let a = send(&next, get("/api/v1/offices", Some(&h.token))).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", None);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
+    // 0 turns the limit off.
+    let off = vpass_issuer::Limits {
+        rate_limit_per_minute: 0,
+        ..limits
+    };
+    let unlimited = vpass_issuer::app(second_instance(&h, at, off).await);
+    let a = send(&unlimited, get("/api/v1/offices", Some(&h.token))).await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+async fn expired_idempotency_records_are_purged(h: Harness) {
+    let first = issue(&h, "k", &hours_body()).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    // Traffic in a rate-limit window.
+    send(&h.app, get("/api/v1/offices", Some(&h.token))).await;
+    let now = SystemClock.now().0;
+    let day = 86_400;
+    // Within the retention period nothing is deleted and a retry replays.
+    let soon = second_instance(
+        &h,
+        vpass_credential::time::UnixTime(now + 6 * day),
+        vpass_issuer::Limits::default(),
+    )
+    .await;
+    let (records, windows) = soon.purge_expired().await.unwrap();
+    assert_eq!(records, 0);
+    assert!(windows >= 1, "the ended rate-limit window is deleted");
+    let retry = issue(&h, "k", &hours_body()).await;
+    assert_eq!(retry.body, first.body);
+    // After it, the record is gone: the same key is a new request.
+    let later = second_instance(
+        &h,
+        vpass_credential::time::UnixTime(now + 8 * day),
+        vpass_issuer::Limits::default(),
+    )
+    .await;
+    let (records, _) = later.purge_expired().await.unwrap();
+    assert_eq!(records, 1);
+    let again = issue(&h, "k", &hours_body()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_ne!(again.json()["id"], first.json()["id"]);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
+    // Retention 0 keeps records forever.
+    let forever = vpass_issuer::Limits {
+        idempotency_retention_days: 0,
+        ..vpass_issuer::Limits::default()
+    };
+    let never = second_instance(
+        &h,
+        vpass_credential::time::UnixTime(now + 800 * day),
+        forever,
+    )
+    .await;
+    assert_eq!(never.purge_expired().await.unwrap().0, 0);
+}

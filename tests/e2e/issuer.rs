@@ -606,3 +606,122 @@ fn crash_kill9_mid_batch_then_retry_loses_and_duplicates_nothing() {
         assert!(verdict.valid, "{:?}", verdict.errors);
     }
 }
+
+/// The kid in a token's JWS header.
+fn header_kid(token: &str) -> String {
+    let jws = token.split('~').next().expect("jws");
+    vpass_credential::jose::parse(jws)
+        .expect("jws")
+        .header
+        .kid
+        .expect("kid")
+}
+
+#[test]
+fn admin_rotate_key_while_the_server_runs() {
+    let dir = TempDir::new("issuer-rotate");
+    let server = start(&dir.0);
+    let data = server.data.to_str().expect("utf-8").to_owned();
+    let request = hours_request();
+    let issue = |key: &str| -> Value {
+        let (status, body) = post(&server, "/api/v1/credentials", key, &request);
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).expect("json")
+    };
+    let first = issue("r-1");
+    let first_token = first["credential"].as_str().expect("credential").to_owned();
+    let status_url = first["status_list"].as_str().expect("url").to_owned();
+    assert!(header_kid(&first_token).ends_with("#key-1"));
+
+    // --since goes only with --compromised.
+    let out = vpass(
+        &dir.0,
+        &[
+            "admin",
+            "rotate-key",
+            "--office",
+            "national",
+            "--since",
+            "2026-01-01T00:00:00Z",
+            "--data-dir",
+            &data,
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    // A scheduled rotation from the command line while the service runs.
+    let out = vpass(
+        &dir.0,
+        &[
+            "admin",
+            "rotate-key",
+            "--office",
+            "national",
+            "--data-dir",
+            &data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_kid = stdout(&out);
+    assert!(new_kid.ends_with("#key-2"), "{new_kid}");
+    // The running service signs with it at once; the old credential still verifies.
+    let second = issue("r-2");
+    let second_token = second["credential"]
+        .as_str()
+        .expect("credential")
+        .to_owned();
+    assert_eq!(header_kid(&second_token), new_kid);
+    let store_dir = dir.0.join("trust");
+    sync_trust_store(&server, &store_dir, &status_url);
+    let now = SystemClock.now();
+    let store = TrustStore::open(&store_dir, now).expect("trust store");
+    for token in [&first_token, &second_token] {
+        let verdict = verify(token, &store, &Policy::at(now));
+        assert!(verdict.valid, "{:?}", verdict.errors);
+    }
+
+    // key-2 leaks: marked compromised, key-3 signs; what key-2 signed is refused, what the
+    // retired key-1 signed still verifies.
+    let out = vpass(
+        &dir.0,
+        &[
+            "admin",
+            "rotate-key",
+            "--office",
+            "national",
+            "--compromised",
+            "--reason",
+            "laptop stolen",
+            "--data-dir",
+            &data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).ends_with("#key-3"));
+    sync_trust_store(&server, &store_dir, &status_url);
+    let store = TrustStore::open(&store_dir, now).expect("trust store");
+    let verdict = verify(&second_token, &store, &Policy::at(now));
+    assert!(!verdict.valid);
+    assert_eq!(
+        verdict.first_code(),
+        Some(Code::KeyCompromised),
+        "{:?}",
+        verdict.errors
+    );
+    let verdict = verify(&first_token, &store, &Policy::at(now));
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    let third = issue("r-3");
+    let third_token = third["credential"].as_str().expect("credential");
+    assert!(header_kid(third_token).ends_with("#key-3"));
+    assert!(verify(third_token, &store, &Policy::at(now)).valid);
+}

@@ -5,22 +5,30 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 
 use super::error::ApiError;
-use super::extract::{Auth, Body, IdempotencyKey};
+use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey};
 use super::AppState;
 
 /// The routes of this feature.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/credentials", post(issue))
+        .route(
+            "/api/v1/credentials",
+            post(issue).route_layer(Extension(CountedInTransaction)),
+        )
         .route(
             "/api/v1/credentials/batch",
-            post(batch).layer(DefaultBodyLimit::max(super::MAX_BATCH_BODY)),
+            post(batch)
+                .layer(DefaultBodyLimit::max(super::MAX_BATCH_BODY))
+                .route_layer(Extension(CountedInTransaction)),
         )
         .route("/api/v1/credentials/{id}", get(read))
-        .route("/api/v1/credentials/{id}/revoke", post(revoke))
+        .route(
+            "/api/v1/credentials/{id}/revoke",
+            post(revoke).route_layer(Extension(CountedInTransaction)),
+        )
         .route("/api/v1/audit", get(audit))
 }
 

@@ -24,6 +24,8 @@ pub struct ApiError {
     pub detail: String,
     /// The JSON path or header at fault.
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -34,7 +36,19 @@ impl ApiError {
             code: code.to_owned(),
             detail: detail.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// 429 `RATE_LIMITED`, to be retried after `seconds`.
+    pub fn rate_limited(seconds: u64) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!("too many requests; retry in {seconds} s"),
+        );
+        e.retry_after = Some(seconds);
+        e
     }
 
     /// Name the field at fault.
@@ -148,6 +162,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -181,6 +199,10 @@ impl From<StoreError> for ApiError {
                 "STATUS_LIST_FULL",
                 "no free status-list index; the office needs a new status list",
             ),
+            StoreError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            StoreError::RateLimited { retry_after } => {
+                ApiError::rate_limited(u64::try_from(retry_after).unwrap_or(1).max(1))
+            }
             other => ApiError::internal(&other),
         }
     }

@@ -3,8 +3,10 @@
 //! body under the size limit ([`Body`]; JSON is parsed strictly by the service with
 //! `vpass_credential::json`, which refuses duplicate members that serde would merge).
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 
@@ -15,7 +17,20 @@ use crate::service::Operator;
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
+/// Marks routes whose handlers count the operator's request inside their write transaction
+/// (issue, batch, revoke, key rotation: one upsert in the same transaction, no extra commit);
+/// [`Auth`] then skips its own count. Added with `route_layer(Extension(CountedInTransaction))`.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedInTransaction;
+
 /// The authenticated operator (`Authorization: Bearer <token>`), else 401.
+///
+/// Rate limits are counted here, in the database: each request with a valid token in the
+/// operator's bucket (unless the route counts it in its transaction,
+/// [`CountedInTransaction`]), each request without one in the client address's bucket (so token
+/// guessing is slowed down); over the limit the answer is `429 RATE_LIMITED` with
+/// `Retry-After`. The client address is the TCP peer (`ConnectInfo`); behind a reverse proxy
+/// that is the proxy's.
 #[derive(Debug, Clone)]
 pub struct Auth(pub Operator);
 
@@ -23,16 +38,40 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
+        let limits = state.limits();
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized("an `Authorization: Bearer` token is required")
-            })?;
-        state.authenticate(token).await.map(Auth)
+            .map(str::trim);
+        let result = match token {
+            Some(token) => state.authenticate(token).await,
+            None => Err(ApiError::unauthorized(
+                "an `Authorization: Bearer` token is required",
+            )),
+        };
+        match result {
+            Ok(op) => {
+                if parts.extensions.get::<CountedInTransaction>().is_none() {
+                    state
+                        .rate_check(&format!("op:{}", op.id), limits.rate_limit_per_minute)
+                        .await?;
+                }
+                Ok(Auth(op))
+            }
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                let peer = parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+                state
+                    .rate_check(&format!("ip:{peer}"), limits.auth_failures_per_minute)
+                    .await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

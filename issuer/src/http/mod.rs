@@ -9,17 +9,22 @@
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
 //! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
 //! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
+//! | `GET /api/v1/offices` | any operator | offices, their keys and status lists |
+//! | `POST /api/v1/offices/{office}/keys/rotate` | admin | new signing key (old retired/compromised) |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
 //!
 //! Bodies are limited to [`MAX_BODY`] bytes, batches to [`MAX_BATCH_BODY`] (413 problem
-//! beyond). Every error is an RFC 9457
+//! beyond). Operator routes are rate-limited per token (and per client address for requests
+//! without a valid token; see [`extract::Auth`]); publication routes are not. Every error is
+//! an RFC 9457
 //! problem ([`error::ApiError`]); see docs/api.md.
 
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod offices;
 pub mod publish;
 
 use std::sync::Arc;
@@ -44,6 +49,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(credentials::router())
+        .merge(offices::router())
         .merge(publish::router())
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(MAX_BODY))

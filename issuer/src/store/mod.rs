@@ -13,6 +13,21 @@
 //! so that a read-then-write transaction never fails with `SQLITE_BUSY_SNAPSHOT` (see
 //! `shared/notes/crates-measured.md` §10). Status-list indices are unique per office and list
 //! (a `UNIQUE` constraint); a random index that is taken is retried with another one.
+//!
+//! **Status-list rollover.** Each list counts its used indices (`status_lists.used`, updated
+//! in the issuing transaction). An office issues into its highest-numbered list until that
+//! list is [`LIST_FILL_PERCENT`] % used; the next issuance then opens list `n + 1` (same
+//! size) in the same transaction. Stopping at 90 % keeps random draws cheap (at most one in
+//! ten is taken) and indices spread over the whole list; should [`INDEX_ATTEMPTS`] draws
+//! all hit taken indices anyway, one index is drawn uniformly from the free ones
+//! ([`nth_free`]). On PostgreSQL the current list's row is locked (`FOR UPDATE`) and the new
+//! row is inserted with `ON CONFLICT DO NOTHING`, so two instances filling a list at once
+//! open it once and both carry on in it.
+//!
+//! **Signing key.** The office's active key is read inside every issuing and publishing
+//! transaction (`FOR SHARE` on PostgreSQL; a rotation takes `FOR UPDATE`), so a rotation made
+//! by another instance or by `vpass admin rotate-key` takes effect on the next request, and
+//! no credential signed with the old key commits after the rotation did.
 
 mod sql;
 
@@ -22,8 +37,32 @@ use crate::audit::{AuditEntry, AuditRow};
 
 pub use sql::{PgStore, SqliteStore};
 
-/// How many random status-list indices are tried before a list counts as full.
+/// How many random status-list indices are tried before one is drawn from the free ones.
 pub const INDEX_ATTEMPTS: usize = 64;
+/// Length of a rate-limit window in seconds (fixed windows starting at multiples of it).
+pub const RATE_WINDOW: i64 = 60;
+
+/// A status list takes new credentials until this share (per cent) of it is used; then the
+/// office's next list opens.
+pub const LIST_FILL_PERCENT: i64 = 90;
+
+/// How many entries of a list of `size` may be used before the next list opens.
+pub fn list_capacity(size: i64) -> i64 {
+    size.saturating_mul(LIST_FILL_PERCENT) / 100
+}
+
+/// The `k`-th (from 0) index not in `taken` (sorted ascending, distinct).
+pub fn nth_free(taken: &[u64], k: u64) -> u64 {
+    let mut index = k;
+    for &t in taken {
+        if t <= index {
+            index += 1;
+        } else {
+            break;
+        }
+    }
+    index
+}
 
 /// Storage failures. Domain outcomes (not found, already revoked, idempotency conflicts) are
 /// variants here so that the HTTP layer maps them to problems in one place.
@@ -57,6 +96,20 @@ pub enum StoreError {
     /// Signing or publishing inside the transaction failed.
     #[error("signing: {0}")]
     Signing(String),
+    /// The operator is over the rate limit; retry after this many seconds.
+    #[error("rate limited; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds until the window ends.
+        retry_after: i64,
+    },
+    /// A value in the request is not acceptable here (the named field).
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The request field at fault.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 /// Result alias for storage.
@@ -117,6 +170,61 @@ pub struct StatusListRow {
     pub valid_from: Option<i64>,
     /// Its `validUntil`.
     pub valid_until: Option<i64>,
+    /// How many of its indices are taken.
+    pub used: i64,
+}
+
+/// The signing key an office uses now, as read inside a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveKey {
+    /// Its kid.
+    pub kid: String,
+    /// The sealed private JWK.
+    pub sealed_private: Vec<u8>,
+}
+
+/// Where a credential is being placed: key and status list chosen inside the transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The office's active key.
+    pub key: &'a ActiveKey,
+    /// The status list number.
+    pub list_no: i64,
+    /// Its URL (`statusListCredential`).
+    pub list_url: &'a str,
+    /// The status index.
+    pub index: u64,
+}
+
+/// A batch item once placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// Its status index.
+    pub index: u64,
+    /// Its status list URL.
+    pub list_url: String,
+    /// The signed token.
+    pub token: String,
+}
+
+/// A key rotation.
+#[derive(Debug, Clone)]
+pub struct Rotation<'a> {
+    /// The office.
+    pub office_id: &'a str,
+    /// Mark the old key compromised (else retired).
+    pub compromised: bool,
+    /// For a compromised key: since when (default `now`).
+    pub since: Option<i64>,
+    /// Now.
+    pub now: i64,
+}
+
+/// A rate-limit window's counter after one more hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateCount {
+    /// Requests in the window, this one included.
+    pub count: i64,
 }
 
 /// A signed trust list.
@@ -263,10 +371,6 @@ pub struct NewCredential<'a> {
     pub kind: &'a str,
     /// `sd-jwt` or `jwt`.
     pub format: &'a str,
-    /// Status list number.
-    pub list_no: i64,
-    /// Status list size (indices are drawn from `0..size`).
-    pub list_size: i64,
     /// Now.
     pub issued_at: i64,
     /// Operator id.
@@ -275,20 +379,27 @@ pub struct NewCredential<'a> {
     pub status: u16,
 }
 
-/// Signs the credential for a status index: `(token, response body)`.
-pub type SignFn<'a> = dyn Fn(u64) -> Result<(String, Vec<u8>)> + Send + Sync + 'a;
+/// Signs the credential for its placement: `(token, response body)`.
+pub type SignFn<'a> = dyn Fn(&Placement<'_>) -> Result<(String, Vec<u8>)> + Send + Sync + 'a;
 /// A signed document with its validity: `(token, from, until)` in Unix seconds.
 pub type Signed = (String, i64, i64);
-/// Signs a status list given the revoked indices: `(token, valid_from, valid_until)`.
-pub type PublishFn<'a> = dyn Fn(&StatusListRow, &[u64]) -> Result<Signed> + Send + Sync + 'a;
+/// Signs a status list with the office's active key given the revoked indices:
+/// `(token, valid_from, valid_until)`.
+pub type PublishFn<'a> =
+    dyn Fn(&ActiveKey, &StatusListRow, &[u64]) -> Result<Signed> + Send + Sync + 'a;
 /// Signs a trust list of a sequence number from the offices, keys and lists:
 /// `(token, issued_at, next_update)`.
 pub type TrustFn<'a> =
     dyn Fn(i64, &[OfficeRow], &[KeyRow], &[StatusListRow]) -> Result<Signed> + Send + Sync + 'a;
-/// Signs batch item `i` for a status index: the token.
-pub type BatchSignFn<'a> = dyn Fn(usize, u64) -> Result<String> + Send + Sync + 'a;
-/// Builds a batch's answer from each item's (status index, token).
-pub type BatchRespondFn<'a> = dyn Fn(&[(u64, String)]) -> Vec<u8> + Send + Sync + 'a;
+/// Signs batch item `i` for its placement: the token.
+pub type BatchSignFn<'a> = dyn Fn(usize, &Placement<'_>) -> Result<String> + Send + Sync + 'a;
+/// Builds a batch's answer from each item's placement and token.
+pub type BatchRespondFn<'a> = dyn Fn(&[Placed]) -> Vec<u8> + Send + Sync + 'a;
+/// Makes an office's next key: given its number (2 for `#key-2`), the new row (private key
+/// sealed).
+pub type NewKeyFn<'a> = dyn Fn(i64) -> Result<KeyRow> + Send + Sync + 'a;
+/// Builds the answer to a rotation from the old key (as updated) and the new one.
+pub type RotateRespondFn<'a> = dyn Fn(&KeyRow, &KeyRow) -> Vec<u8> + Send + Sync + 'a;
 /// Builds the answer to a revocation from the updated row.
 pub type RespondFn<'a> = dyn Fn(&CredentialRow) -> Vec<u8> + Send + Sync + 'a;
 
@@ -375,12 +486,58 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         stale_before: i64,
         publish: &PublishFn<'_>,
     ) -> Result<StatusListRow>;
+    /// Retire (or mark compromised) the office's active key and add a new one — one
+    /// transaction with its idempotency record (if any) and audit entry (whose subject and
+    /// detail the store fills in). Retirement is at `now`, or later if a credential of the
+    /// office was issued at or after `now` (so that everything the old key signed stays
+    /// valid); the office's status lists are re-signed with the new key on their next fetch
+    /// and the trust list is marked for re-signing.
+    async fn rotate_key(
+        &self,
+        idem: Option<&Idem<'_>>,
+        rotation: &Rotation<'_>,
+        new_key: &NewKeyFn<'_>,
+        respond: &RotateRespondFn<'_>,
+        audit: &AuditEntry,
+    ) -> Result<Answer>;
+    /// Set the per-operator limit that write transactions (issue, batch, revoke, key
+    /// rotation) count against inside the transaction (0: no limit). The HTTP layer skips
+    /// its own count for those routes, so a write costs no extra transaction.
+    fn set_rate_limit(&self, per_minute: u32);
+    /// Count one request in `bucket`'s window starting at `window_start`.
+    async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount>;
+    /// Delete idempotency records created before `idempotency_before` and rate-limit windows
+    /// that started before `rate_before`: (records, windows) deleted.
+    async fn purge(&self, idempotency_before: i64, rate_before: i64) -> Result<(u64, u64)>;
     /// The latest trust list, re-signed under the next sequence number first if there is none,
-    /// if `force`, or if it is due before `due_before`.
+    /// if `force`, if keys or status lists changed since it was signed, or if it is due before
+    /// `due_before`.
     async fn fresh_trust_list(
         &self,
         force: bool,
         due_before: i64,
         build: &TrustFn<'_>,
     ) -> Result<TrustListRow>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nth_free_skips_taken_indices() {
+        let taken = [0, 1, 3, 6];
+        let free: Vec<u64> = (0..6).map(|k| nth_free(&taken, k)).collect();
+        assert_eq!(free, vec![2, 4, 5, 7, 8, 9]);
+        assert_eq!(nth_free(&[], 5), 5);
+        // A nearly full list: the only free index is found whatever comes before it.
+        let taken: Vec<u64> = (0..100).filter(|&i| i != 57).collect();
+        assert_eq!(nth_free(&taken, 0), 57);
+    }
+
+    #[test]
+    fn capacity_is_ninety_percent() {
+        assert_eq!(list_capacity(131_072), 117_964);
+        assert_eq!(list_capacity(10), 9);
+    }
 }

@@ -3,6 +3,8 @@
 //! begins, and the migration folder).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
@@ -61,6 +63,11 @@ const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "audit",
         include_str!("../../migrations/sqlite/0002_audit.sql"),
     ),
+    (
+        4,
+        "operations",
+        include_str!("../../migrations/sqlite/0004_operations.sql"),
+    ),
 ]);
 const PG_MIGRATIONS: Embedded = Embedded(&[
     (
@@ -73,12 +80,18 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
         "audit",
         include_str!("../../migrations/postgres/0002_audit.sql"),
     ),
+    (
+        4,
+        "operations",
+        include_str!("../../migrations/postgres/0004_operations.sql"),
+    ),
 ]);
 
 /// SQLite storage: one file, WAL, writes serialised by `BEGIN IMMEDIATE`.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    rate_limit: Arc<AtomicU32>,
 }
 
 impl SqliteStore {
@@ -97,7 +110,10 @@ impl SqliteStore {
             .max_connections(max)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            rate_limit: Arc::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -117,6 +133,7 @@ impl SqliteStore {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    rate_limit: Arc<AtomicU32>,
 }
 
 impl PgStore {
@@ -126,7 +143,10 @@ impl PgStore {
             .max_connections(16)
             .connect(url)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            rate_limit: Arc::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
@@ -157,6 +177,7 @@ type ListTuple = (
     Option<String>,
     Option<i64>,
     Option<i64>,
+    i64,
 );
 type CredTuple = (
     String,
@@ -174,7 +195,8 @@ type CredTuple = (
 
 const CRED_COLUMNS: &str = "id, office_id, kind, format, token, list_no, status_index, \
      issued_at, issued_by, revoked_at, revoked_reason";
-const LIST_COLUMNS: &str = "office_id, list_no, url, size, token, valid_from, valid_until";
+const LIST_COLUMNS: &str = "office_id, list_no, url, size, token, valid_from, valid_until, used";
+const KEY_COLUMNS: &str = "kid, office_id, public_jwk, sealed_private, valid_from, state, state_at";
 
 fn office_row(t: OfficeTuple) -> Result<OfficeRow> {
     let credential_types =
@@ -211,6 +233,7 @@ fn list_row(t: ListTuple) -> StatusListRow {
         token: t.4,
         valid_from: t.5,
         valid_until: t.6,
+        used: t.7,
     }
 }
 
@@ -236,8 +259,20 @@ fn indices(rows: Vec<(i64,)>) -> Result<Vec<u64>> {
         .collect()
 }
 
+/// The URL of list `list_no` next to the URL of another list of the same office
+/// (`…/status/<office>/<n>`).
+fn sibling_list_url(url: &str, list_no: i64) -> Result<String> {
+    let (base, _) = url
+        .rsplit_once('/')
+        .ok_or(StoreError::Corrupt("status_lists.url"))?;
+    Ok(format!("{base}/{list_no}"))
+}
+
+/// `$share` and `$update` are the row-lock clauses (`FOR SHARE`, `FOR UPDATE`) of backends
+/// whose write transactions can interleave (PostgreSQL); empty for SQLite, whose
+/// `BEGIN IMMEDIATE` serialises writers.
 macro_rules! impl_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $share:expr, $update:expr) => {
         impl $store {
             /// Look up an idempotency record inside a transaction: `Some(answer)` to replay,
             /// an error if the key was used with another request.
@@ -383,41 +418,203 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Insert a credential at a random free status index: draw, sign, insert; retry
-            /// on a taken index. Returns the index and what `sign` gave besides the token.
-            async fn place<T: Send>(
+            /// Count a write of `operator_id` at `now` in its rate-limit window, inside the
+            /// write transaction (a refused write rolls its count back with everything else).
+            async fn rate_in_tx(
+                &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
-                new: &NewCredential<'_>,
-                sign: &(dyn Fn(u64) -> Result<(String, T)> + Send + Sync),
-            ) -> Result<(u64, T)> {
-                let size = u64::try_from(new.list_size)
-                    .map_err(|_| StoreError::Corrupt("status_lists.size"))?;
-                for _ in 0..INDEX_ATTEMPTS {
-                    let index = random_below(size);
-                    let signed_index =
-                        i64::try_from(index).map_err(|_| StoreError::Corrupt("index"))?;
-                    let (token, extra) = sign(index)?;
-                    let done = sqlx::query(&format!(
-                        "INSERT INTO credentials ({CRED_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) \
-                         ON CONFLICT (office_id, list_no, status_index) DO NOTHING"
+                operator_id: &str,
+                now: i64,
+            ) -> Result<()> {
+                let limit = self.rate_limit.load(Ordering::Relaxed);
+                if limit == 0 {
+                    return Ok(());
+                }
+                let window = now - now.rem_euclid(RATE_WINDOW);
+                let (count,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket, window_start) \
+                     DO UPDATE SET count = rate_limits.count + 1 RETURNING count",
+                )
+                .bind(format!("op:{operator_id}"))
+                .bind(window)
+                .fetch_one(&mut **tx)
+                .await?;
+                if count > i64::from(limit) {
+                    return Err(StoreError::RateLimited {
+                        retry_after: window + RATE_WINDOW - now,
+                    });
+                }
+                Ok(())
+            }
+
+            /// The office's active key, read under a shared row lock (a rotation's exclusive
+            /// lock makes this wait; the statement then finds no active row and looks again).
+            async fn active_key(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                office_id: &str,
+            ) -> Result<ActiveKey> {
+                for _ in 0..3 {
+                    let row: Option<(String, Vec<u8>)> = sqlx::query_as(&format!(
+                        "SELECT kid, sealed_private FROM office_keys \
+                         WHERE office_id = $1 AND state = 'active'{}",
+                        $share
                     ))
-                    .bind(new.id)
-                    .bind(new.office_id)
-                    .bind(new.kind)
-                    .bind(new.format)
-                    .bind(&token)
-                    .bind(new.list_no)
-                    .bind(signed_index)
-                    .bind(new.issued_at)
-                    .bind(new.issued_by)
+                    .bind(office_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some((kid, sealed_private)) = row {
+                        return Ok(ActiveKey {
+                            kid,
+                            sealed_private,
+                        });
+                    }
+                }
+                Err(StoreError::Corrupt("office without an active key"))
+            }
+
+            /// Record that keys or status lists changed: the trust list is re-signed on its
+            /// next fetch.
+            async fn trust_changed(tx: &mut sqlx::Transaction<'static, $db>) -> Result<()> {
+                sqlx::query(
+                    "UPDATE trust_list_changes SET generation = generation + 1 WHERE id = 1",
+                )
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// The list the office issues into when `need` more indices are wanted: its
+            /// highest-numbered list (locked), or the next one, opened here, when that one
+            /// would pass [`list_capacity`].
+            async fn current_list(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                office_id: &str,
+                need: i64,
+            ) -> Result<StatusListRow> {
+                for _ in 0..4 {
+                    let row: Option<ListTuple> = sqlx::query_as(&format!(
+                        "SELECT {LIST_COLUMNS} FROM status_lists WHERE office_id = $1 \
+                         ORDER BY list_no DESC LIMIT 1{}",
+                        $update
+                    ))
+                    .bind(office_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let row = list_row(row.ok_or(StoreError::Corrupt("office without a list"))?);
+                    if row.used.saturating_add(need) <= list_capacity(row.size) {
+                        return Ok(row);
+                    }
+                    let next = row.list_no + 1;
+                    let url = sibling_list_url(&row.url, next)?;
+                    // Another instance may open it at the same moment: whoever comes second
+                    // inserts nothing and reads the list the first one made.
+                    let done = sqlx::query(
+                        "INSERT INTO status_lists (office_id, list_no, url, size, used) \
+                         VALUES ($1, $2, $3, $4, 0) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(office_id)
+                    .bind(next)
+                    .bind(&url)
+                    .bind(row.size)
                     .execute(&mut **tx)
                     .await?;
                     if done.rows_affected() == 1 {
-                        return Ok((index, extra));
+                        Self::trust_changed(tx).await?;
                     }
                 }
                 Err(StoreError::StatusListFull)
+            }
+
+            async fn set_used(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                list: &StatusListRow,
+            ) -> Result<()> {
+                sqlx::query("UPDATE status_lists SET used = $1 WHERE office_id = $2 AND list_no = $3")
+                    .bind(list.used)
+                    .bind(&list.office_id)
+                    .bind(list.list_no)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_credential(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                new: &NewCredential<'_>,
+                list_no: i64,
+                index: u64,
+                token: &str,
+            ) -> Result<bool> {
+                let signed_index = i64::try_from(index).map_err(|_| StoreError::Corrupt("index"))?;
+                let done = sqlx::query(&format!(
+                    "INSERT INTO credentials ({CRED_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) \
+                     ON CONFLICT (office_id, list_no, status_index) DO NOTHING"
+                ))
+                .bind(new.id)
+                .bind(new.office_id)
+                .bind(new.kind)
+                .bind(new.format)
+                .bind(token)
+                .bind(list_no)
+                .bind(signed_index)
+                .bind(new.issued_at)
+                .bind(new.issued_by)
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Insert a credential at a random free index of `list`: draw, sign, insert; retry
+            /// on a taken index; after [`INDEX_ATTEMPTS`] misses, draw from the free indices.
+            /// Counts the index in `list.used` (the caller writes it back). Returns the index
+            /// and what `sign` gave besides the token.
+            async fn place<T: Send>(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                new: &NewCredential<'_>,
+                key: &ActiveKey,
+                list: &mut StatusListRow,
+                sign: &(dyn Fn(&Placement<'_>) -> Result<(String, T)> + Send + Sync),
+            ) -> Result<(u64, T)> {
+                let size =
+                    u64::try_from(list.size).map_err(|_| StoreError::Corrupt("status_lists.size"))?;
+                let mut placement = Placement {
+                    key,
+                    list_no: list.list_no,
+                    list_url: &list.url,
+                    index: 0,
+                };
+                for _ in 0..INDEX_ATTEMPTS {
+                    placement.index = random_below(size);
+                    let (token, extra) = sign(&placement)?;
+                    if Self::insert_credential(tx, new, list.list_no, placement.index, &token)
+                        .await?
+                    {
+                        list.used += 1;
+                        return Ok((placement.index, extra));
+                    }
+                }
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT status_index FROM credentials WHERE office_id = $1 AND list_no = $2 \
+                     ORDER BY status_index",
+                )
+                .bind(&list.office_id)
+                .bind(list.list_no)
+                .fetch_all(&mut **tx)
+                .await?;
+                let taken = indices(rows)?;
+                let free = size.saturating_sub(taken.len() as u64);
+                if free == 0 {
+                    return Err(StoreError::StatusListFull);
+                }
+                placement.index = nth_free(&taken, random_below(free));
+                let (token, extra) = sign(&placement)?;
+                if !Self::insert_credential(tx, new, list.list_no, placement.index, &token).await? {
+                    return Err(StoreError::StatusListFull);
+                }
+                list.used += 1;
+                Ok((placement.index, extra))
             }
 
             async fn revoked_indices(
@@ -450,8 +647,9 @@ macro_rules! impl_store {
                 .fetch_optional(&mut **tx)
                 .await?;
                 let mut row = list_row(row.ok_or(StoreError::NotFound)?);
+                let key = Self::active_key(tx, office_id).await?;
                 let revoked = Self::revoked_indices(tx, office_id, list_no).await?;
-                let (token, from, until) = publish(&row, &revoked)?;
+                let (token, from, until) = publish(&key, &row, &revoked)?;
                 sqlx::query(
                     "UPDATE status_lists SET token = $1, valid_from = $2, valid_until = $3 \
                      WHERE office_id = $4 AND list_no = $5",
@@ -703,10 +901,14 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
-                let (_, body) = Self::place(&mut tx, new, sign).await?;
+                let key = Self::active_key(&mut tx, new.office_id).await?;
+                let mut list = Self::current_list(&mut tx, new.office_id, 1).await?;
+                let (_, body) = Self::place(&mut tx, new, &key, &mut list, sign).await?;
+                Self::set_used(&mut tx, &list).await?;
                 Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
                 Self::audit_append(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -722,16 +924,41 @@ macro_rules! impl_store {
                 respond: &BatchRespondFn<'_>,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                if let Some(first) = items.first() {
+                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at).await?;
+                }
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
                 let mut done = Vec::with_capacity(items.len());
+                let mut lists = None;
                 for (i, new) in items.iter().enumerate() {
-                    let one = |index: u64| sign(i, index).map(|token| (token.clone(), token));
-                    let (index, token) = Self::place(&mut tx, new, &one).await?;
+                    let (key, list) = match &mut lists {
+                        Some((key, list)) => (key, list),
+                        None => {
+                            let key = Self::active_key(&mut tx, new.office_id).await?;
+                            let list = Self::current_list(&mut tx, new.office_id, 1).await?;
+                            let (key, list) = lists.insert((key, list));
+                            (key, list)
+                        }
+                    };
+                    if list.used >= list_capacity(list.size) {
+                        // Full enough: write its count back and carry on in the next list.
+                        Self::set_used(&mut tx, list).await?;
+                        *list = Self::current_list(&mut tx, new.office_id, 1).await?;
+                    }
+                    let one = |p: &Placement<'_>| sign(i, p).map(|token| (token.clone(), token));
+                    let (index, token) = Self::place(&mut tx, new, key, list, &one).await?;
                     let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
                     Self::audit_append(&mut tx, entry).await?;
-                    done.push((index, token));
+                    done.push(Placed {
+                        index,
+                        list_url: list.url.clone(),
+                        token,
+                    });
+                }
+                if let Some((_, list)) = &lists {
+                    Self::set_used(&mut tx, list).await?;
                 }
                 let body = respond(&done);
                 let now = items.first().map_or(0, |n| n.issued_at);
@@ -749,6 +976,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, rev.by, rev.now).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -784,6 +1012,121 @@ macro_rules! impl_store {
                 Self::audit_append(&mut tx, &entry).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
+            }
+
+            async fn rotate_key(
+                &self,
+                idem: Option<&Idem<'_>>,
+                rotation: &Rotation<'_>,
+                new_key: &NewKeyFn<'_>,
+                respond: &RotateRespondFn<'_>,
+                audit: &AuditEntry,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(idem) = idem {
+                    self.rate_in_tx(&mut tx, idem.operator_id, rotation.now).await?;
+                    if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                        return Ok(answer);
+                    }
+                }
+                // The exclusive lock waits for issuances holding the key (`FOR SHARE`), so
+                // every credential the old key signed is committed and seen below.
+                let old: Option<KeyTuple> = sqlx::query_as(&format!(
+                    "SELECT {KEY_COLUMNS} FROM office_keys \
+                     WHERE office_id = $1 AND state = 'active'{}",
+                    $update
+                ))
+                .bind(rotation.office_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let mut old = key_row(old.ok_or(StoreError::NotFound)?);
+                let (count,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM office_keys WHERE office_id = $1")
+                        .bind(rotation.office_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let (last,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(issued_at) FROM credentials WHERE office_id = $1")
+                        .bind(rotation.office_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let (state, at) = if rotation.compromised {
+                    ("compromised", rotation.since.unwrap_or(rotation.now))
+                } else {
+                    // A retired key verifies what it signed before `at` (exclusive).
+                    let after_last = last.map_or(i64::MIN, |t| t.saturating_add(1));
+                    ("retired", rotation.now.max(after_last))
+                };
+                sqlx::query("UPDATE office_keys SET state = $1, state_at = $2 WHERE kid = $3")
+                    .bind(state)
+                    .bind(at)
+                    .bind(&old.kid)
+                    .execute(&mut *tx)
+                    .await?;
+                old.state = state.to_owned();
+                old.state_at = Some(at);
+                let new = new_key(count + 1)?;
+                sqlx::query(&format!(
+                    "INSERT INTO office_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ))
+                .bind(&new.kid)
+                .bind(&new.office_id)
+                .bind(&new.public_jwk)
+                .bind(&new.sealed_private)
+                .bind(new.valid_from)
+                .bind(&new.state)
+                .bind(new.state_at)
+                .execute(&mut *tx)
+                .await?;
+                // Stale: the next fetch re-signs each list with the new key.
+                sqlx::query("UPDATE status_lists SET valid_from = 0 WHERE office_id = $1")
+                    .bind(rotation.office_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::trust_changed(&mut tx).await?;
+                let body = respond(&old, &new);
+                if let Some(idem) = idem {
+                    Self::idem_store(&mut tx, idem, 200, &body, rotation.now).await?;
+                }
+                let mut entry = audit.clone();
+                entry.office_id = Some(rotation.office_id.to_owned());
+                entry.subject = Some(new.kid.clone());
+                let why = audit.detail.as_deref().unwrap_or("");
+                entry.detail = Some(format!("{} {state} at {at}; {why}", old.kid));
+                Self::audit_append(&mut tx, &entry).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            fn set_rate_limit(&self, per_minute: u32) {
+                self.rate_limit.store(per_minute, Ordering::Relaxed);
+            }
+
+            async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount> {
+                let (count,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket, window_start) \
+                     DO UPDATE SET count = rate_limits.count + 1 RETURNING count",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(RateCount { count })
+            }
+
+            async fn purge(&self, idempotency_before: i64, rate_before: i64) -> Result<(u64, u64)> {
+                let records = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+                    .bind(idempotency_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                let windows = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                    .bind(rate_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok((records, windows))
             }
 
             async fn fresh_status_list(
@@ -829,14 +1172,20 @@ macro_rules! impl_store {
                 build: &TrustFn<'_>,
             ) -> Result<TrustListRow> {
                 let mut tx = self.begin_write().await?;
-                let latest: Option<(i64, String, i64, i64)> = sqlx::query_as(
-                    "SELECT sequence, token, issued_at, next_update FROM trust_lists \
+                // The change counter is read before the data the list is built from, so a
+                // change committed in between only causes one more re-signing, never a miss.
+                let (changes,): (i64,) =
+                    sqlx::query_as("SELECT generation FROM trust_list_changes WHERE id = 1")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let latest: Option<(i64, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT sequence, token, issued_at, next_update, generation FROM trust_lists \
                      ORDER BY sequence DESC LIMIT 1",
                 )
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some((sequence, token, issued_at, next_update)) = &latest {
-                    if !force && *next_update >= due_before {
+                if let Some((sequence, token, issued_at, next_update, generation)) = &latest {
+                    if !force && *next_update >= due_before && *generation >= changes {
                         return Ok(TrustListRow {
                             sequence: *sequence,
                             token: token.clone(),
@@ -856,10 +1205,9 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(office_row)
                     .collect::<Result<Vec<_>>>()?;
-                let keys: Vec<KeyTuple> = sqlx::query_as(
-                    "SELECT kid, office_id, public_jwk, sealed_private, valid_from, state, \
-                     state_at FROM office_keys ORDER BY office_id, valid_from, kid",
-                )
+                let keys: Vec<KeyTuple> = sqlx::query_as(&format!(
+                    "SELECT {KEY_COLUMNS} FROM office_keys ORDER BY office_id, valid_from, kid"
+                ))
                 .fetch_all(&mut *tx)
                 .await?;
                 let keys: Vec<KeyRow> = keys.into_iter().map(key_row).collect();
@@ -870,17 +1218,35 @@ macro_rules! impl_store {
                 .await?;
                 let lists: Vec<StatusListRow> = lists.into_iter().map(list_row).collect();
                 let (token, issued_at, next_update) = build(sequence, &offices, &keys, &lists)?;
-                sqlx::query(
-                    "INSERT INTO trust_lists (sequence, token, issued_at, next_update) \
-                     VALUES ($1, $2, $3, $4)",
+                // Two instances re-signing at once: the second inserts nothing and serves the
+                // list the first one signed.
+                let done = sqlx::query(
+                    "INSERT INTO trust_lists (sequence, token, issued_at, next_update, generation) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 )
                 .bind(sequence)
                 .bind(&token)
                 .bind(issued_at)
                 .bind(next_update)
+                .bind(changes)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                if done.rows_affected() == 0 {
+                    let (sequence, token, issued_at, next_update): (i64, String, i64, i64) =
+                        sqlx::query_as(
+                            "SELECT sequence, token, issued_at, next_update FROM trust_lists \
+                             ORDER BY sequence DESC LIMIT 1",
+                        )
+                        .fetch_one(&self.pool)
+                        .await?;
+                    return Ok(TrustListRow {
+                        sequence,
+                        token,
+                        issued_at,
+                        next_update,
+                    });
+                }
                 Ok(TrustListRow {
                     sequence,
                     token,
@@ -892,5 +1258,5 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite);
-impl_store!(PgStore, sqlx::Postgres);
+impl_store!(SqliteStore, sqlx::Sqlite, "", "");
+impl_store!(PgStore, sqlx::Postgres, " FOR SHARE", " FOR UPDATE");
