@@ -16,6 +16,9 @@
 //! only: nothing here asserts a speed (see docs/operations.md for the figures measured).
 //! `VPASS_BENCH_QUICK=1` runs a shortened version (a smoke run, figures not meaningful).
 
+// A benchmark stops at the first wrong answer: a figure measured on errors means nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -100,13 +103,18 @@ fn start(name: &str, database_url: Option<&str>) -> Server {
     let port = free_port();
     let log = std::fs::File::create(dir.join("serve.log")).expect("log file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpass"));
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.join("data"))
-        .env_remove("VPASS_KEK")
-        .env_remove("VPASS_DATABASE_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log);
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.join("data"))
+    .env_remove("VPASS_KEK")
+    .env_remove("VPASS_DATABASE_URL")
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(log);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }
@@ -199,7 +207,14 @@ fn template() -> Value {
 }
 
 /// POST and read the whole answer: status and body.
-fn post(agent: &ureq::Agent, s: &Server, path: &str, key: &str, ct: &str, body: &str) -> (u16, String) {
+fn post(
+    agent: &ureq::Agent,
+    s: &Server,
+    path: &str,
+    key: &str,
+    ct: &str,
+    body: &str,
+) -> (u16, String) {
     let mut resp = agent
         .post(&format!("{}{path}", s.base))
         .header("Authorization", &format!("Bearer {}", s.token))
@@ -243,13 +258,16 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// One request of client `c`, number `i` (`usize::MAX` for the connection-opening one).
+type Request = dyn Fn(&ureq::Agent, usize, usize) + Send + Sync;
+
 /// Run `per_client` requests on each of `clients` threads (all starting together); returns
 /// the wall time and every request's latency. `request(agent, client, i)` does one request
 /// and panics on a wrong answer.
 fn concurrent(
     clients: usize,
     per_client: usize,
-    request: Arc<dyn Fn(&ureq::Agent, usize, usize) + Send + Sync>,
+    request: Arc<Request>,
 ) -> (Duration, Vec<Duration>) {
     let barrier = Arc::new(Barrier::new(clients + 1));
     let handles: Vec<_> = (0..clients)
@@ -380,7 +398,10 @@ fn bench_backend(name: &str, database_url: Option<&str>, plan: &Plan) {
     );
     println!(
         "{:<44} {:>12.0} {:>10} {:>10} {:>10} {:>10}",
-        format!("batch issuance, {BATCH_ROWS} rows CSV (median of {})", rates.len()),
+        format!(
+            "batch issuance, {BATCH_ROWS} rows CSV (median of {})",
+            rates.len()
+        ),
         median_rate,
         "",
         "",
@@ -426,7 +447,7 @@ fn fresh_pg_database(rt: &tokio::runtime::Runtime) -> Result<(String, String, St
             .execute(&pool)
             .await
             .map_err(|e| format!("cannot create a database: {e}"))?;
-        Ok(())
+        Ok::<(), String>(())
     })?;
     let base = admin_url
         .rsplit_once('/')

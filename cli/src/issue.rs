@@ -431,9 +431,9 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
     let total: usize = parts.iter().map(|p| p.rows).sum();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} rows ({eta} left) {msg}",
-        ) {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta} left) {msg}")
+        {
             bar.set_style(style);
         }
         bar

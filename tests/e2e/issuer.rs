@@ -591,7 +591,10 @@ fn issue_batch_rerun_after_a_crash_resumes_without_issuing_twice() {
     }
     let status = child.wait().expect("vpass issue-batch");
     assert_eq!(status.code(), Some(2), "{log}");
-    assert!(log.contains("run the same command again to resume"), "{log}");
+    assert!(
+        log.contains("run the same command again to resume"),
+        "{log}"
+    );
     let first_ids = first_ids.join().expect("stdout reader");
     assert!(
         (300..ROWS).contains(&first_ids.len()),
@@ -611,10 +614,18 @@ fn issue_batch_rerun_after_a_crash_resumes_without_issuing_twice() {
     );
     let ids: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
     assert_eq!(ids.len(), ROWS);
-    assert_eq!(&ids[..first_ids.len()], &first_ids[..], "acknowledged parts replayed");
+    assert_eq!(
+        &ids[..first_ids.len()],
+        &first_ids[..],
+        "acknowledged parts replayed"
+    );
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), ROWS);
-    assert_eq!(count_credentials(&server.data), ROWS as i64, "nothing issued twice");
+    assert_eq!(
+        count_credentials(&server.data),
+        ROWS as i64,
+        "nothing issued twice"
+    );
     let report = read_report(&dir.0.join("event.csv.report.csv"));
     assert_eq!(report.len(), ROWS);
     assert!(report.iter().all(|r| r[1] == "issued"));
