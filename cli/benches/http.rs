@@ -326,8 +326,8 @@ fn single_issue(
     concurrent(clients, per_client, Arc::new(request))
 }
 
-fn bench_backend(name: &str, database_url: Option<&str>, plan: &Plan) {
-    let server = Arc::new(start(name, database_url));
+fn bench_backend(slug: &str, name: &str, database_url: Option<&str>, plan: &Plan) {
+    let server = Arc::new(start(slug, database_url));
     let template = Arc::new(template());
     let batch_agent = agent();
     let mut next = 0usize;
@@ -428,18 +428,29 @@ fn bench_backend(name: &str, database_url: Option<&str>, plan: &Plan) {
     }
 }
 
-/// A fresh PostgreSQL database: (its URL, the admin URL, its name), or the reason why not.
-fn fresh_pg_database(rt: &tokio::runtime::Runtime) -> Result<(String, String, String), String> {
+/// A fresh PostgreSQL database: its URL, the admin URL, its name, and the server's durability
+/// settings; or the reason why not.
+fn fresh_pg_database(
+    rt: &tokio::runtime::Runtime,
+) -> Result<(String, String, String, String), String> {
     let admin_url = std::env::var("VPASS_BENCH_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let name = format!("vpass_bench_{}", std::process::id());
-    rt.block_on(async {
+    let settings = rt.block_on(async {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .connect(&admin_url)
             .await
             .map_err(|e| format!("cannot connect to {admin_url}: {e}"))?;
+        let mut settings = Vec::new();
+        for setting in ["fsync", "synchronous_commit"] {
+            let (value,): (String,) = sqlx::query_as(&format!("SHOW {setting}"))
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| format!("cannot read {setting}: {e}"))?;
+            settings.push(format!("{setting}={value}"));
+        }
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
             .execute(&pool)
             .await;
@@ -447,12 +458,12 @@ fn fresh_pg_database(rt: &tokio::runtime::Runtime) -> Result<(String, String, St
             .execute(&pool)
             .await
             .map_err(|e| format!("cannot create a database: {e}"))?;
-        Ok::<(), String>(())
+        Ok::<String, String>(settings.join(", "))
     })?;
     let base = admin_url
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(b, _)| b);
-    Ok((format!("{base}/{name}"), admin_url.clone(), name))
+    Ok((format!("{base}/{name}"), admin_url.clone(), name, settings))
 }
 
 fn drop_pg_database(rt: &tokio::runtime::Runtime, admin_url: &str, name: &str) {
@@ -489,15 +500,21 @@ fn main() {
          threads with one kept-alive connection each",
         cpu_model()
     );
-    bench_backend("SQLite", None, &plan);
+    // The service opens SQLite in WAL mode with synchronous=FULL (issuer/src/store/sql.rs).
+    bench_backend("sqlite", "SQLite (WAL, synchronous=FULL)", None, &plan);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     match fresh_pg_database(&rt) {
-        Ok((url, admin_url, name)) => {
-            bench_backend("PostgreSQL", Some(&url), &plan);
+        Ok((url, admin_url, name, settings)) => {
+            bench_backend(
+                "postgres",
+                &format!("PostgreSQL ({settings})"),
+                Some(&url),
+                &plan,
+            );
             drop_pg_database(&rt, &admin_url, &name);
         }
         Err(reason) => {

@@ -76,9 +76,15 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
 ]);
 
 /// SQLite storage: one file, WAL, writes serialised by `BEGIN IMMEDIATE`.
+///
+/// Write transactions go through a pool of one connection: concurrent writers then wait in
+/// the pool's queue, first come first served, instead of in SQLite's busy handler, which
+/// polls with sleeps of up to 100 ms and so made a few requests wait far longer than the
+/// writes ahead of them took. Reads use their own pool and run beside the writer (WAL).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    write: SqlitePool,
 }
 
 impl SqliteStore {
@@ -91,17 +97,30 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        // An in-memory database exists once per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 8 };
+        // An in-memory database exists once per connection: keep exactly one, for both.
+        if url.contains(":memory:") {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
+            return Ok(SqliteStore {
+                write: pool.clone(),
+                pool,
+            });
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
+            .max_connections(8)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, write })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn run_migrations(&self) -> Result<()> {
