@@ -307,7 +307,16 @@ fn split_csv(text: &str, part_rows: usize) -> anyhow::Result<Vec<Part>> {
     reader
         .byte_headers()
         .context("the CSV header cannot be read")?;
-    let header_end = usize::try_from(reader.position().byte()).context("CSV offset")?;
+    // The reader may place a position before the line break that ends the previous record
+    // (the `\n` of `\r\n`) or before skipped empty lines: a row starts after those.
+    let row_start = |pos: u64| -> anyhow::Result<usize> {
+        let pos = usize::try_from(pos).context("CSV offset")?;
+        let skipped = text.get(pos..).map_or(0, |rest| {
+            rest.len() - rest.trim_start_matches(['\r', '\n']).len()
+        });
+        Ok(pos + skipped)
+    };
+    let header_end = row_start(reader.position().byte())?;
     let header = text
         .get(..header_end)
         .context("the CSV header ends inside a character")?;
@@ -317,8 +326,7 @@ fn split_csv(text: &str, part_rows: usize) -> anyhow::Result<Vec<Part>> {
         .read_byte_record(&mut record)
         .context("reading the CSV rows")?
     {
-        let start = record.position().map_or(0, |p| p.byte());
-        starts.push(usize::try_from(start).context("CSV offset")?);
+        starts.push(row_start(record.position().map_or(0, |p| p.byte()))?);
     }
     let mut parts = Vec::new();
     for (n, chunk) in starts.chunks(part_rows).enumerate() {
@@ -371,6 +379,21 @@ fn report_csv(rows: &mut [ReportRow]) -> anyhow::Result<Vec<u8>> {
         ])?;
     }
     w.into_inner().context("writing the report")
+}
+
+/// The reason alone from a problem's `detail`, which reads `CODE (field: reason)` or
+/// `CODE (reason)`; the whole detail if it reads otherwise.
+fn reason_of<'a>(detail: &'a str, code: &str, field: &str) -> &'a str {
+    detail
+        .strip_prefix(code)
+        .and_then(|d| d.strip_prefix(" ("))
+        .and_then(|d| d.strip_suffix(')'))
+        .map(|d| {
+            d.strip_prefix(field)
+                .and_then(|d| d.strip_prefix(": "))
+                .unwrap_or(d)
+        })
+        .unwrap_or(detail)
 }
 
 /// The idempotency key of part `n` (from 1).
@@ -498,12 +521,13 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
         }
         for e in answer["errors"].as_array().unwrap_or(&empty) {
             let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            let (code, field, detail) = (text("code"), text("field"), text("detail"));
             let row = ReportRow {
                 row: offset + e["row"].as_u64().unwrap_or(0),
                 id: None,
-                code: text("code"),
-                field: text("field"),
-                reason: text("detail"),
+                reason: reason_of(&detail, &code, &field).to_owned(),
+                code,
+                field,
             };
             if n_refused < SHOWN_REFUSALS {
                 say(format!(
@@ -566,4 +590,65 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_csv_repeats_the_header_and_keeps_quoted_line_breaks_in_their_row() {
+        let text = "name,hours\r\na,1\r\n\"b\nc\",2\r\nd,3\r\ne,4";
+        let parts = split_csv(text, 2).unwrap();
+        let bodies: Vec<_> = parts.iter().map(|p| p.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            [
+                "name,hours\r\na,1\r\n\"b\nc\",2\r\n",
+                "name,hours\r\nd,3\r\ne,4"
+            ]
+        );
+        assert_eq!(
+            parts.iter().map(|p| (p.offset, p.rows)).collect::<Vec<_>>(),
+            [(0, 2), (2, 2)]
+        );
+        assert!(split_csv("name,hours\n", 2).unwrap().is_empty());
+        assert!(split_csv("name,hours", 2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn report_reason_drops_the_code_and_field_the_report_already_has() {
+        let detail = "INVALID_FIELD (credentialSubject.hours: must be a positive number)";
+        assert_eq!(
+            reason_of(detail, "INVALID_FIELD", "credentialSubject.hours"),
+            "must be a positive number"
+        );
+        assert_eq!(reason_of("X (no field)", "X", ""), "no field");
+        assert_eq!(
+            reason_of("unreadable row: 3 fields", "CSV_INVALID", ""),
+            "unreadable row: 3 fields"
+        );
+    }
+
+    #[test]
+    fn part_keys_follow_the_file_type_and_part_size() {
+        let a = derived_key_prefix("VolunteerHoursCredential", 500, "name\nx\n");
+        assert_eq!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 500, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 400, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerSkillCredential", 500, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 500, "name\ny\n")
+        );
+        assert_eq!(part_key(&a, 3), format!("{a}-part-3"));
+    }
 }
