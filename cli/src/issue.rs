@@ -1,4 +1,5 @@
 //! `vpass issue`: sign a credential locally (development) or through an office's service;
+//! `vpass issue-batch`: issue every row of a CSV file through the service, in parts;
 //! `vpass revoke`: revoke one through the service.
 //!
 //! Through the service (`--server URL --token T`, also from `VPASS_SERVER` and `VPASS_TOKEN`),
@@ -50,6 +51,14 @@ pub struct IssueArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The file is sent in parts of --part-rows rows, each with its own idempotency \
+key derived from the file's content, the type, the part size and the part number (or from \
+--idempotency-key): re-running the same command after a crash or a lost connection resumes \
+where it stopped and never issues a row twice. To issue the same rows again on purpose, give \
+a new --idempotency-key. Prints the ids issued on stdout, one a line; exits 0 when every row \
+was issued, 1 when any row was refused (see the report), 2 on any other error."
+)]
 pub struct IssueBatchArgs {
     /// The rows: a CSV file with a header (see docs/api.md for the columns).
     #[arg(long)]
@@ -57,17 +66,20 @@ pub struct IssueBatchArgs {
     /// The credential type of every row.
     #[arg(long, default_value = "VolunteerHoursCredential")]
     r#type: String,
-    /// Where to write the per-row report (JSON: issued rows with ids and credentials, and
-    /// refused rows with row number, code, field and reason).
-    #[arg(long, default_value = "batch-report.json")]
-    report: PathBuf,
+    /// Where to write the per-row report, a CSV file with the columns row, status (issued or
+    /// refused), id, code, field, reason [default: the CSV file's name + .report.csv].
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Rows per request.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    part_rows: u16,
     /// The office's issuer service.
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
     /// The operator's API token.
     #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
     token: String,
-    /// Idempotency key (default: a fresh random one, printed on stderr).
+    /// Prefix of the parts' idempotency keys (default: derived from the file's content).
     #[arg(long)]
     idempotency_key: Option<String>,
 }
@@ -270,45 +282,284 @@ fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `vpass issue-batch`: prints the ids issued, one a line; exit 1 if any row was refused.
+/// Largest CSV file `vpass issue-batch` reads (it is sent in parts).
+const MAX_BATCH_FILE: usize = 256 * 1024 * 1024;
+/// Attempts per part when the connection fails (the same idempotency key every time).
+const PART_ATTEMPTS: u32 = 3;
+/// Refused rows shown on stderr (all of them are in the report).
+const SHOWN_REFUSALS: usize = 20;
+
+/// One part of a CSV batch: the header line plus a run of data rows, as they are in the file.
+struct Part {
+    /// Number of rows before this part (row numbers in the report start at 1 after the header).
+    offset: usize,
+    rows: usize,
+    body: String,
+}
+
+/// Split CSV `text` into parts of at most `part_rows` data rows, each repeating the header. The
+/// rows are cut where a CSV reader finds them (a quoted cell may span lines), and sent as
+/// written, so the service numbers and judges them as it would the whole file.
+fn split_csv(text: &str, part_rows: usize) -> anyhow::Result<Vec<Part>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    reader
+        .byte_headers()
+        .context("the CSV header cannot be read")?;
+    // The reader may place a position before the line break that ends the previous record
+    // (the `\n` of `\r\n`) or before skipped empty lines: a row starts after those.
+    let row_start = |pos: u64| -> anyhow::Result<usize> {
+        let pos = usize::try_from(pos).context("CSV offset")?;
+        let skipped = text.get(pos..).map_or(0, |rest| {
+            rest.len() - rest.trim_start_matches(['\r', '\n']).len()
+        });
+        Ok(pos + skipped)
+    };
+    let header_end = row_start(reader.position().byte())?;
+    let header = text
+        .get(..header_end)
+        .context("the CSV header ends inside a character")?;
+    let mut starts = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut record)
+        .context("reading the CSV rows")?
+    {
+        starts.push(row_start(record.position().map_or(0, |p| p.byte()))?);
+    }
+    let mut parts = Vec::new();
+    for (n, chunk) in starts.chunks(part_rows).enumerate() {
+        let from = chunk.first().copied().unwrap_or(header_end);
+        let to = starts
+            .get((n + 1) * part_rows)
+            .copied()
+            .unwrap_or(text.len());
+        let rows = text
+            .get(from..to)
+            .context("a CSV row boundary falls inside a character")?;
+        let mut body = String::with_capacity(header.len() + 1 + rows.len());
+        body.push_str(header);
+        if !header.ends_with('\n') {
+            body.push('\n');
+        }
+        body.push_str(rows);
+        parts.push(Part {
+            offset: n * part_rows,
+            rows: chunk.len(),
+            body,
+        });
+    }
+    Ok(parts)
+}
+
+/// One line of the per-row report.
+struct ReportRow {
+    row: u64,
+    id: Option<String>,
+    code: String,
+    field: String,
+    reason: String,
+}
+
+/// The report as CSV: `row,status,id,code,field,reason`, rows in file order.
+fn report_csv(rows: &mut [ReportRow]) -> anyhow::Result<Vec<u8>> {
+    rows.sort_by_key(|r| r.row);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["row", "status", "id", "code", "field", "reason"])?;
+    for r in rows.iter() {
+        let status = if r.id.is_some() { "issued" } else { "refused" };
+        w.write_record([
+            r.row.to_string().as_str(),
+            status,
+            r.id.as_deref().unwrap_or(""),
+            &r.code,
+            &r.field,
+            &r.reason,
+        ])?;
+    }
+    w.into_inner().context("writing the report")
+}
+
+/// The reason alone from a problem's `detail`, which reads `CODE (field: reason)` or
+/// `CODE (reason)`; the whole detail if it reads otherwise.
+fn reason_of<'a>(detail: &'a str, code: &str, field: &str) -> &'a str {
+    detail
+        .strip_prefix(code)
+        .and_then(|d| d.strip_prefix(" ("))
+        .and_then(|d| d.strip_suffix(')'))
+        .map(|d| {
+            d.strip_prefix(field)
+                .and_then(|d| d.strip_prefix(": "))
+                .unwrap_or(d)
+        })
+        .unwrap_or(detail)
+}
+
+/// The idempotency key of part `n` (from 1).
+fn part_key(prefix: &str, n: usize) -> String {
+    format!("{prefix}-part-{n}")
+}
+
+/// The key prefix when `--idempotency-key` is not given: from the SHA-256 of what is sent (type,
+/// part size, file content), so that the same command always uses the same keys.
+fn derived_key_prefix(type_name: &str, part_rows: u16, csv: &str) -> String {
+    let mut input = format!("vpass issue-batch\n{type_name}\n{part_rows}\n").into_bytes();
+    input.extend_from_slice(csv.as_bytes());
+    let hash = vpass_issuer::crypto::sha256(&input);
+    let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("csv-{hex}")
+}
+
+/// Send one part, retrying a failed connection with the same key.
+fn send_part(args: &IssueBatchArgs, path: &str, key: &str, part: &Part) -> anyhow::Result<Reply> {
+    let mut attempt = 1;
+    loop {
+        match post_as(&args.server, path, &args.token, key, "text/csv", &part.body) {
+            Ok(reply) => return Ok(reply),
+            Err(e) if attempt < PART_ATTEMPTS => {
+                eprintln!("{e:#}; trying again with the same idempotency key");
+                std::thread::sleep(std::time::Duration::from_secs(u64::from(attempt)));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `vpass issue-batch`: sends the CSV file in parts, prints the ids issued (one a line), writes
+/// the per-row report; exit 1 if any row was refused.
 pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
-    let csv = crate::read_input(&args.csv, 16 * 1024 * 1024)?;
-    let key = idempotency_key(args.idempotency_key.as_ref());
+    use std::io::IsTerminal;
+
+    let csv = crate::read_input(&args.csv, MAX_BATCH_FILE)?;
+    let parts = split_csv(&csv, usize::from(args.part_rows))
+        .with_context(|| format!("{} is not a readable CSV file", args.csv.display()))?;
+    if parts.is_empty() {
+        bail!("{} has no rows after its header", args.csv.display());
+    }
+    let report_path = args.report.clone().unwrap_or_else(|| {
+        let mut name = args.csv.clone().into_os_string();
+        name.push(".report.csv");
+        PathBuf::from(name)
+    });
+    let prefix = match &args.idempotency_key {
+        Some(k) => k.clone(),
+        None => derived_key_prefix(&args.r#type, args.part_rows, &csv),
+    };
     let path = format!(
         "/api/v1/credentials/batch?type={}",
         percent_encode(&args.r#type)
     );
-    eprintln!("sending {} to {} ...", args.csv.display(), args.server);
-    let reply = post_as(&args.server, &path, &args.token, &key, "text/csv", &csv)?;
-    if !(200..300).contains(&reply.status) {
-        return Err(refused(&reply));
-    }
-    let report: serde_json::Value =
-        serde_json::from_str(&reply.body).context("the service's answer is not JSON")?;
-    crate::write_file(&args.report, reply.body.as_bytes(), true)?;
-    let issued = report["issued"].as_array().map_or(&[][..], Vec::as_slice);
-    let errors = report["errors"].as_array().map_or(&[][..], Vec::as_slice);
-    for item in issued {
-        if let Some(id) = item["id"].as_str() {
+    let total: usize = parts.iter().map(|p| p.rows).sum();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta} left) {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    });
+    // Messages while the bar is drawn go above it.
+    let say = |line: String| match &bar {
+        Some(bar) => bar.println(line),
+        None => eprintln!("{line}"),
+    };
+    say(format!(
+        "sending {} rows of {} to {} in {} part(s) (idempotency keys {prefix}-part-N)",
+        total,
+        args.csv.display(),
+        args.server,
+        parts.len()
+    ));
+    let mut report = Vec::with_capacity(total);
+    let (mut n_issued, mut n_refused) = (0usize, 0usize);
+    for (n, part) in parts.iter().enumerate() {
+        let key = part_key(&prefix, n + 1);
+        let answer = send_part(&args, &path, &key, part).and_then(|reply| {
+            if !(200..300).contains(&reply.status) {
+                return Err(refused(&reply));
+            }
+            serde_json::from_str::<serde_json::Value>(&reply.body)
+                .context("the service's answer is not JSON")
+        });
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
+                if !report.is_empty() {
+                    crate::write_file(&report_path, &report_csv(&mut report)?, true)?;
+                }
+                return Err(e.context(format!(
+                    "part {} of {} (rows {}–{}) failed; {n_issued} rows issued before it (report \
+                     at {}); run the same command again to resume: parts already issued are \
+                     not issued twice",
+                    n + 1,
+                    parts.len(),
+                    part.offset + 1,
+                    part.offset + part.rows,
+                    report_path.display()
+                )));
+            }
+        };
+        let offset = part.offset as u64;
+        let empty = Vec::new();
+        for item in answer["issued"].as_array().unwrap_or(&empty) {
+            let id = item["id"].as_str().unwrap_or_default().to_owned();
             println!("{id}");
+            n_issued += 1;
+            report.push(ReportRow {
+                row: offset + item["row"].as_u64().unwrap_or(0),
+                id: Some(id),
+                code: String::new(),
+                field: String::new(),
+                reason: String::new(),
+            });
+        }
+        for e in answer["errors"].as_array().unwrap_or(&empty) {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            let (code, field, detail) = (text("code"), text("field"), text("detail"));
+            let row = ReportRow {
+                row: offset + e["row"].as_u64().unwrap_or(0),
+                id: None,
+                reason: reason_of(&detail, &code, &field).to_owned(),
+                code,
+                field,
+            };
+            if n_refused < SHOWN_REFUSALS {
+                say(format!(
+                    "row {}: {} {} {}",
+                    row.row, row.code, row.field, row.reason
+                ));
+            } else if n_refused == SHOWN_REFUSALS {
+                say("more refused rows: see the report".into());
+            }
+            n_refused += 1;
+            report.push(row);
+        }
+        match &bar {
+            Some(bar) => bar.inc(part.rows as u64),
+            None => eprintln!(
+                "part {}/{} (rows {}–{}): {n_issued} issued, {n_refused} refused so far",
+                n + 1,
+                parts.len(),
+                part.offset + 1,
+                part.offset + part.rows
+            ),
         }
     }
-    for e in errors.iter().take(20) {
-        eprintln!(
-            "row {}: {} {} {}",
-            e["row"],
-            e["code"].as_str().unwrap_or("?"),
-            e["field"].as_str().unwrap_or(""),
-            e["detail"].as_str().unwrap_or("")
-        );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
+    crate::write_file(&report_path, &report_csv(&mut report)?, true)?;
     eprintln!(
-        "{} issued, {} refused; report in {}",
-        issued.len(),
-        errors.len(),
-        args.report.display()
+        "issued {n_issued}, refused {n_refused}; report at {}",
+        report_path.display()
     );
-    Ok(if errors.is_empty() {
+    Ok(if n_refused == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -339,4 +590,65 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_csv_repeats_the_header_and_keeps_quoted_line_breaks_in_their_row() {
+        let text = "name,hours\r\na,1\r\n\"b\nc\",2\r\nd,3\r\ne,4";
+        let parts = split_csv(text, 2).unwrap();
+        let bodies: Vec<_> = parts.iter().map(|p| p.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            [
+                "name,hours\r\na,1\r\n\"b\nc\",2\r\n",
+                "name,hours\r\nd,3\r\ne,4"
+            ]
+        );
+        assert_eq!(
+            parts.iter().map(|p| (p.offset, p.rows)).collect::<Vec<_>>(),
+            [(0, 2), (2, 2)]
+        );
+        assert!(split_csv("name,hours\n", 2).unwrap().is_empty());
+        assert!(split_csv("name,hours", 2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn report_reason_drops_the_code_and_field_the_report_already_has() {
+        let detail = "INVALID_FIELD (credentialSubject.hours: must be a positive number)";
+        assert_eq!(
+            reason_of(detail, "INVALID_FIELD", "credentialSubject.hours"),
+            "must be a positive number"
+        );
+        assert_eq!(reason_of("X (no field)", "X", ""), "no field");
+        assert_eq!(
+            reason_of("unreadable row: 3 fields", "CSV_INVALID", ""),
+            "unreadable row: 3 fields"
+        );
+    }
+
+    #[test]
+    fn part_keys_follow_the_file_type_and_part_size() {
+        let a = derived_key_prefix("VolunteerHoursCredential", 500, "name\nx\n");
+        assert_eq!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 500, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 400, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerSkillCredential", 500, "name\nx\n")
+        );
+        assert_ne!(
+            a,
+            derived_key_prefix("VolunteerHoursCredential", 500, "name\ny\n")
+        );
+        assert_eq!(part_key(&a, 3), format!("{a}-part-3"));
+    }
 }

@@ -399,78 +399,236 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
         .ends_with("/status/kz-75/1"));
 }
 
+/// A valid IIN for volunteer number `n` (the birth date and serial vary; serials without a
+/// check digit are skipped, as they are never assigned).
+fn iin(n: usize) -> String {
+    let mut serial = n;
+    loop {
+        let first = format!(
+            "{:02}{:02}{:02}{}{:04}",
+            90 + (serial / 336) % 10,
+            1 + (serial / 28) % 12,
+            1 + serial % 28,
+            3 + serial % 2,
+            serial % 10_000
+        );
+        if let Some(check) = vpass_credential::model::iin_check_digit(&first) {
+            return format!("{first}{check}");
+        }
+        serial += 1_000_003;
+    }
+}
+
+/// CSV of `rows` hours credentials with distinct names and IINs; `broken(i)` may replace row
+/// `i` (0-based).
+fn event_csv(rows: usize, broken: impl Fn(usize) -> Option<String>) -> String {
+    let mut text = String::from(
+        "name,iin,hours,activity,organization,periodStart,periodEnd,validFrom,validUntil\n",
+    );
+    for i in 0..rows {
+        let line = broken(i).unwrap_or_else(|| {
+            format!(
+                "Volunteer {i},{},4,Clean-up,AVC,2026-05-30,2026-05-31,\
+                 2026-06-01T00:00:00Z,2031-06-01T00:00:00Z",
+                iin(i)
+            )
+        });
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// `vpass issue-batch` with `args`, the service and token from `VPASS_SERVER` and
+/// `VPASS_TOKEN`.
+fn issue_batch_cmd(dir: &Path, server: &Server, args: &[&str]) -> Command {
+    let mut cmd = Command::new(vpass_bin());
+    cmd.arg("issue-batch")
+        .args(args)
+        .current_dir(dir)
+        .env("VPASS_SERVER", &server.base)
+        .env("VPASS_TOKEN", &server.token)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The report file as (row, status, id, code, field) tuples, after checking its header.
+fn read_report(path: &Path) -> Vec<[String; 5]> {
+    let text = std::fs::read_to_string(path).expect("report file");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("row,status,id,code,field,reason"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.splitn(6, ',').collect();
+            assert_eq!(cells.len(), 6, "{l}");
+            [0, 1, 2, 3, 4].map(|i| cells[i].to_owned())
+        })
+        .collect()
+}
+
 #[test]
-fn issue_batch_from_csv_reports_each_refused_row() {
+fn issue_batch_in_parts_reports_every_row_and_a_rerun_issues_nothing_twice() {
     let dir = TempDir::new("issuer-batch");
     let server = start(&dir.0);
     let csv = dir.0.join("event.csv");
-    let mut text = String::from(
-        "name,hours,activity,organization,periodStart,periodEnd,validFrom,validUntil\n",
-    );
-    for i in 0..50 {
-        // Every tenth row claims 0 hours.
-        let hours = if i % 10 == 9 { 0 } else { 4 };
-        text.push_str(&format!(
-            "Volunteer {i},{hours},Clean-up,AVC,2026-05-30,2026-05-31,\
-             2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n"
-        ));
-    }
+    // 50 rows in parts of 20: every tenth claims 0 hours, row 13 has a cell too few, row 26 an
+    // IIN with a wrong check digit; the rest are good.
+    let text = event_csv(50, |i| match i {
+        _ if i % 10 == 9 => Some(format!(
+            "Volunteer {i},{},0,Clean-up,AVC,2026-05-30,2026-05-31,\
+             2026-06-01T00:00:00Z,2031-06-01T00:00:00Z",
+            iin(i)
+        )),
+        12 => Some("Volunteer 12,4,Clean-up,AVC,2026-05-30,2026-05-31,2026-06-01T00:00:00Z".into()),
+        25 => Some(
+            "Volunteer 25,950101400122,4,Clean-up,AVC,2026-05-30,2026-05-31,\
+             2026-06-01T00:00:00Z,2031-06-01T00:00:00Z"
+                .into(),
+        ),
+        _ => None,
+    });
     std::fs::write(&csv, text).expect("csv");
-    let report = dir.0.join("report.json");
-    let out = vpass(
-        &dir.0,
-        &[
-            "issue-batch",
-            "--csv",
-            csv.to_str().expect("utf-8"),
-            "--report",
-            report.to_str().expect("utf-8"),
-            "--server",
-            &server.base,
-            "--token",
-            &server.token,
-            "--idempotency-key",
-            "event-42",
-        ],
-        None,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout(&out).lines().count(), 45);
+    let csv_arg = csv.to_str().expect("utf-8");
+    let out = issue_batch_cmd(&dir.0, &server, &["--csv", csv_arg, "--part-rows", "20"])
+        .output()
+        .expect("running vpass issue-batch");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let ids: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(ids.len(), 43, "{stderr}");
+    assert!(stderr.contains("part 3/3 (rows 41–50)"), "{stderr}");
     assert!(
         stderr.contains("row 10: INVALID_FIELD credentialSubject.hours"),
         "{stderr}"
     );
-    let first = std::fs::read(&report).expect("report");
-    let parsed: Value = serde_json::from_slice(&first).expect("json");
-    assert_eq!(parsed["errors"].as_array().expect("errors").len(), 5);
-    assert_eq!(count_credentials(&server.data), 45);
-    // The same key again: the same report, nothing issued twice.
-    let out = vpass(
-        &dir.0,
-        &[
-            "issue-batch",
-            "--csv",
-            csv.to_str().expect("utf-8"),
-            "--report",
-            report.to_str().expect("utf-8"),
-            "--server",
-            &server.base,
-            "--token",
-            &server.token,
-            "--idempotency-key",
-            "event-42",
-        ],
-        None,
+    assert!(
+        stderr.contains("issued 43, refused 7; report at "),
+        "{stderr}"
     );
+
+    // The report, next to the CSV file: one line per row, in file order.
+    let report_path = dir.0.join("event.csv.report.csv");
+    let report = read_report(&report_path);
+    assert_eq!(report.len(), 50);
+    let mut issued_ids = Vec::new();
+    for (i, [row, status, id, code, field]) in report.iter().enumerate() {
+        assert_eq!(row, &(i + 1).to_string());
+        let expected = match i {
+            _ if i % 10 == 9 => Some(("INVALID_FIELD", "credentialSubject.hours")),
+            12 => Some(("CSV_INVALID", "")),
+            25 => Some(("INVALID_FIELD", "credentialSubject.iin")),
+            _ => None,
+        };
+        match expected {
+            Some((c, f)) => {
+                assert_eq!((status.as_str(), id.as_str()), ("refused", ""), "row {row}");
+                assert_eq!((code.as_str(), field.as_str()), (c, f), "row {row}");
+            }
+            None => {
+                assert_eq!(status, "issued", "row {row}: {code} {field}");
+                issued_ids.push(id.clone());
+            }
+        }
+    }
+    assert_eq!(issued_ids, ids, "stdout lists the issued ids in row order");
+    assert_eq!(count_credentials(&server.data), 43);
+
+    // The same command again: every part is answered from its idempotency record, so the same
+    // ids and the same report come back and nothing is issued twice.
+    let first_report = std::fs::read(&report_path).expect("report");
+    let out = issue_batch_cmd(&dir.0, &server, &["--csv", csv_arg, "--part-rows", "20"])
+        .output()
+        .expect("running vpass issue-batch");
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read(&report).expect("report"), first);
-    assert_eq!(count_credentials(&server.data), 45);
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), ids);
+    assert_eq!(std::fs::read(&report_path).expect("report"), first_report);
+    assert_eq!(count_credentials(&server.data), 43);
+
+    // A file without rows is an error (exit 2), not an empty success.
+    std::fs::write(dir.0.join("empty.csv"), "name,hours\n").expect("csv");
+    let out = issue_batch_cmd(&dir.0, &server, &["--csv", "empty.csv"])
+        .output()
+        .expect("running vpass issue-batch");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rows"));
+}
+
+/// `kill -9` of the service while `vpass issue-batch` sends its parts: the command fails
+/// naming the part, and the same command against the restarted service resumes, issuing each
+/// row exactly once.
+#[test]
+fn issue_batch_rerun_after_a_crash_resumes_without_issuing_twice() {
+    use std::io::BufRead;
+
+    const ROWS: usize = 2_000;
+    let dir = TempDir::new("issuer-batch-resume");
+    let mut server = start(&dir.0);
+    std::fs::write(dir.0.join("event.csv"), event_csv(ROWS, |_| None)).expect("csv");
+    let args = ["--csv", "event.csv", "--part-rows", "100"];
+    let mut child = issue_batch_cmd(&dir.0, &server, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning vpass issue-batch");
+    let stdout_pipe = child.stdout.take().expect("stdout");
+    let first_ids = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout_pipe)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    // Kill the service once three parts are through (stderr says so, one line per part).
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).expect("stderr") > 0 {
+        log.push_str(&line);
+        if line.starts_with("part 3/20") {
+            server.child.kill().expect("kill -9");
+            let _ = server.child.wait();
+        }
+        line.clear();
+    }
+    let status = child.wait().expect("vpass issue-batch");
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(
+        log.contains("run the same command again to resume"),
+        "{log}"
+    );
+    let first_ids = first_ids.join().expect("stdout reader");
+    assert!(
+        (300..ROWS).contains(&first_ids.len()),
+        "the crash must land mid-way: {} ids\n{log}",
+        first_ids.len()
+    );
+
+    drop(server);
+    let server = start_with(&dir.0, false);
+    let out = issue_batch_cmd(&dir.0, &server, &args)
+        .output()
+        .expect("running vpass issue-batch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(ids.len(), ROWS);
+    assert_eq!(
+        &ids[..first_ids.len()],
+        &first_ids[..],
+        "acknowledged parts replayed"
+    );
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ROWS);
+    assert_eq!(
+        count_credentials(&server.data),
+        ROWS as i64,
+        "nothing issued twice"
+    );
+    let report = read_report(&dir.0.join("event.csv.report.csv"));
+    assert_eq!(report.len(), ROWS);
+    assert!(report.iter().all(|r| r[1] == "issued"));
 }
 
 /// The crash test of issue 4: a 5,000-credential batch sent in ten parts with idempotency keys,
@@ -724,4 +882,192 @@ fn admin_rotate_key_while_the_server_runs() {
     let third_token = third["credential"].as_str().expect("credential");
     assert!(header_kid(third_token).ends_with("#key-3"));
     assert!(verify(third_token, &store, &Policy::at(now)).valid);
+}
+
+/// The crash test of issue 4 for revocations: 300 credentials, 240 of them revoked by eight
+/// concurrent clients with idempotency keys, `kill -9` mid-way, restart, every revocation
+/// retried with its key. Every acknowledged revocation answers again byte for byte, the others
+/// complete now, none fails; the database and the published status list hold exactly the
+/// revoked ones, and `vpass verify` says so.
+#[test]
+fn crash_kill9_mid_revocations_then_retry_loses_nothing() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const ISSUED: usize = 300;
+    const CLIENTS: usize = 8;
+    let dir = TempDir::new("issuer-crash-revoke");
+    let mut server = start(&dir.0);
+    let csv = event_csv(ISSUED, |_| None);
+    let mut resp = agent()
+        .post(&format!("{}/api/v1/credentials/batch", server.base))
+        .header("Authorization", &format!("Bearer {}", server.token))
+        .header("Idempotency-Key", "revoke-crash-batch")
+        .header("Content-Type", "text/csv")
+        .send(csv.as_str())
+        .expect("POST batch");
+    assert_eq!(resp.status().as_u16(), 200);
+    let report: Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    let issued: Vec<(String, u64, String)> = report["issued"]
+        .as_array()
+        .expect("issued")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                r["status_index"].as_u64().expect("index"),
+                r["credential"].as_str().expect("credential").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(issued.len(), ISSUED);
+    let status_url = report["status_list"].as_str().expect("list").to_owned();
+    // Every fifth credential stays valid.
+    let to_revoke: Vec<String> = issued
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 != 0)
+        .map(|(_, (id, _, _))| id.clone())
+        .collect();
+    let revoke_body = r#"{"reason":"issued in error"}"#;
+
+    // Eight clients take revocations from a shared queue until the server dies.
+    let queue = Arc::new(Mutex::new(to_revoke.clone()));
+    let acked: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (queue, acked, count) = (queue.clone(), acked.clone(), count.clone());
+            let (base, token) = (server.base.clone(), server.token.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                loop {
+                    let Some(id) = queue.lock().expect("lock").pop() else {
+                        return;
+                    };
+                    let sent = agent
+                        .post(&format!("{base}/api/v1/credentials/{id}/revoke"))
+                        .header("Authorization", &format!("Bearer {token}"))
+                        .header("Idempotency-Key", &format!("revoke-{id}"))
+                        .header("Content-Type", "application/json")
+                        .send(revoke_body);
+                    match sent {
+                        Ok(mut resp) => {
+                            assert_eq!(resp.status().as_u16(), 200, "before the crash");
+                            let Ok(bytes) = resp.body_mut().read_to_vec() else {
+                                return;
+                            };
+                            acked.lock().expect("lock").insert(id, bytes);
+                            count.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill -9 once 60 are acknowledged (bounded wait, not a timing assertion).
+    for _ in 0..6000 {
+        if count.load(Ordering::SeqCst) >= 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    server.child.kill().expect("kill -9");
+    let _ = server.child.wait();
+    for c in clients {
+        c.join().expect("client thread");
+    }
+    let acked_before = acked.lock().expect("lock").clone();
+    assert!(
+        (60..to_revoke.len()).contains(&acked_before.len()),
+        "the crash must land mid-way: {} acknowledged",
+        acked_before.len()
+    );
+
+    // Restart and retry every revocation with its key.
+    drop(server);
+    let server = start_with(&dir.0, false);
+    for id in &to_revoke {
+        let (status, answer) = post(
+            &server,
+            &format!("/api/v1/credentials/{id}/revoke"),
+            &format!("revoke-{id}"),
+            revoke_body,
+        );
+        assert_eq!(status, 200, "{id}: {}", String::from_utf8_lossy(&answer));
+        if let Some(first) = acked_before.get(id) {
+            assert_eq!(&answer, first, "{id}: a retry must return the first answer");
+        }
+        let v: Value = serde_json::from_slice(&answer).expect("json");
+        assert_eq!(v["revoked"]["reason"], "issued in error");
+    }
+
+    // The database: exactly the revoked ones are revoked.
+    let revoked: BTreeSet<&String> = to_revoke.iter().collect();
+    for (id, _, _) in &issued {
+        let mut resp = agent()
+            .get(&format!("{}/api/v1/credentials/{id}", server.base))
+            .header("Authorization", &format!("Bearer {}", server.token))
+            .call()
+            .expect("GET");
+        let stored: Value =
+            serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+        assert_eq!(stored["revoked"].is_object(), revoked.contains(id), "{id}");
+    }
+
+    // The published status list: exactly the revoked indices are set.
+    let store_dir = dir.0.join("trust");
+    sync_trust_store(&server, &store_dir, &status_url);
+    let now = SystemClock.now();
+    let store = TrustStore::open(&store_dir, now).expect("trust store");
+    let Some(Ok(trust)) = store.trust_list() else {
+        panic!("the trust list does not verify");
+    };
+    let token = std::fs::read_to_string(store_dir.join("status/list.jwt")).expect("list");
+    let list = vpass_credential::status::verify_status_list_with_trust(
+        &token,
+        trust,
+        &status_url,
+        "revocation",
+    )
+    .expect("status list verifies")
+    .list;
+    let set: BTreeSet<u64> = (0..list.len() as u64)
+        .filter(|&i| list.get(i).expect("index"))
+        .collect();
+    let expected: BTreeSet<u64> = issued
+        .iter()
+        .filter(|(id, _, _)| revoked.contains(id))
+        .map(|(_, index, _)| *index)
+        .collect();
+    assert_eq!(set, expected);
+
+    // `vpass verify`: REVOKED for a sample of the revoked, VALID for one that was not.
+    let store_arg = store_dir.to_str().expect("utf-8");
+    for (i, (id, _, credential)) in issued.iter().enumerate().take(8) {
+        let out = vpass(
+            &dir.0,
+            &[
+                "verify",
+                "--trust-store",
+                store_arg,
+                "--json",
+                "--text",
+                credential,
+            ],
+            None,
+        );
+        let verdict: Value = serde_json::from_slice(&out.stdout).expect("verdict");
+        if revoked.contains(id) {
+            assert!(!out.status.success(), "{verdict}");
+            assert_eq!(verdict["errors"][0]["code"], "REVOKED", "{verdict}");
+        } else {
+            assert_eq!(i % 5, 0);
+            assert!(out.status.success(), "{verdict}");
+            assert_eq!(verdict["valid"], true);
+        }
+    }
 }

@@ -88,10 +88,16 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
 ]);
 
 /// SQLite storage: one file, WAL, writes serialised by `BEGIN IMMEDIATE`.
+///
+/// Write transactions go through a pool of one connection: concurrent writers then wait in
+/// the pool's queue, first come first served, instead of in SQLite's busy handler, which
+/// polls with sleeps of up to 100 ms and so made a few requests wait far longer than the
+/// writes ahead of them took. Reads use their own pool and run beside the writer (WAL).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     rate_limit: Arc<AtomicU32>,
+    write: SqlitePool,
 }
 
 impl SqliteStore {
@@ -104,20 +110,35 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        // An in-memory database exists once per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 8 };
+        // An in-memory database exists once per connection: keep exactly one, for both.
+        if url.contains(":memory:") {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
+            return Ok(SqliteStore {
+                write: pool.clone(),
+                pool,
+                rate_limit: Arc::default(),
+            });
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
+            .max_connections(8)
             .connect_with(opts)
             .await?;
         Ok(SqliteStore {
             pool,
+            write,
             rate_limit: Arc::default(),
         })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn run_migrations(&self) -> Result<()> {
@@ -133,6 +154,8 @@ impl SqliteStore {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL needs no separate writer (see [`SqliteStore`]).
+    write: PgPool,
     rate_limit: Arc<AtomicU32>,
 }
 
@@ -144,13 +167,14 @@ impl PgStore {
             .connect(url)
             .await?;
         Ok(PgStore {
+            write: pool.clone(),
             pool,
             rate_limit: Arc::default(),
         })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.pool.begin().await?)
+        Ok(self.write.begin().await?)
     }
 
     async fn run_migrations(&self) -> Result<()> {
@@ -1110,7 +1134,7 @@ macro_rules! impl_store {
                 )
                 .bind(bucket)
                 .bind(window_start)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.write)
                 .await?;
                 Ok(RateCount { count })
             }
@@ -1118,12 +1142,12 @@ macro_rules! impl_store {
             async fn purge(&self, idempotency_before: i64, rate_before: i64) -> Result<(u64, u64)> {
                 let records = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
                     .bind(idempotency_before)
-                    .execute(&self.pool)
+                    .execute(&self.write)
                     .await?
                     .rows_affected();
                 let windows = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
                     .bind(rate_before)
-                    .execute(&self.pool)
+                    .execute(&self.write)
                     .await?
                     .rows_affected();
                 Ok((records, windows))
