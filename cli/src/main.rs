@@ -15,6 +15,7 @@ mod keys;
 mod present;
 mod qr;
 mod serve;
+mod trust;
 mod verify;
 
 use std::io::Read;
@@ -60,6 +61,9 @@ enum Command {
     /// Administer the issuer service's data (root key, ...).
     #[command(subcommand)]
     Admin(admin::AdminCmd),
+    /// Keep a verifier's trust store current: the signed trust list and status lists.
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
 }
 
 /// Parse the command line; `vpass serve` also reads its `--config` file.
@@ -104,6 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(cmd) => admin::run(cmd),
+        Command::Trust(cmd) => trust::run(cmd),
         Command::IssueBatch(args) => issue::issue_batch(args),
         Command::Revoke(args) => issue::revoke(args),
     }

@@ -21,6 +21,7 @@ mod report;
 pub mod sample;
 pub mod scan;
 mod store;
+pub mod sync;
 mod verdict;
 mod verify;
 

@@ -15,10 +15,10 @@
 //! officer sees "trust list expired" rather than a crash; problems with *reading* (missing
 //! root key, unreadable files) are a [`StoreError`]: the verifier could not check at all.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use vpass_credential::keys::PublicKey;
 use vpass_credential::limits::{MAX_STATUS_LIST_TOKEN, MAX_TRUST_LIST};
 use vpass_credential::status::{verify_status_list_with_trust, VerifiedStatusList};
@@ -49,13 +49,14 @@ pub enum StoreError {
     BadState(PathBuf),
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `state.json`: what the store has already accepted, so that older documents are refused.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct State {
+pub(crate) struct State {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) trust_list_sequence: Option<u64>,
     #[serde(default)]
-    trust_list_sequence: Option<u64>,
-    #[serde(default)]
-    status_lists: HashMap<String, i64>,
+    pub(crate) status_lists: BTreeMap<String, i64>,
 }
 
 /// The keys and lists a verifier trusts.
@@ -114,15 +115,8 @@ impl TrustStore {
 
     /// Open a trust-store folder at time `now` (see the module doc for its layout).
     pub fn open(dir: &Path, now: UnixTime) -> Result<TrustStore, StoreError> {
-        let root_text = read_capped(&dir.join("root-key"), 1024)?;
-        let root = PublicKey::from_did_key(root_text.trim()).map_err(StoreError::BadKey)?;
-        let state_path = dir.join("state.json");
-        let state: State = if state_path.exists() {
-            let text = read_capped(&state_path, 1024 * 1024)?;
-            serde_json::from_str(&text).map_err(|_| StoreError::BadState(state_path.clone()))?
-        } else {
-            State::default()
-        };
+        let root = read_root(&dir.join("root-key"))?;
+        let state = read_state(dir)?;
         let list_text = read_capped(&dir.join("trust-list.jwt"), MAX_TRUST_LIST)?;
         let trust = verify_trust_list(list_text.trim(), &root, now, None).and_then(|list| {
             match state.trust_list_sequence {
@@ -138,7 +132,7 @@ impl TrustStore {
             trust: Some(trust),
             ..TrustStore::default()
         };
-        store.status_seen = state.status_lists;
+        store.status_seen = state.status_lists.into_iter().collect();
         let status_dir = dir.join("status");
         if status_dir.is_dir() {
             let entries = std::fs::read_dir(&status_dir).map_err(|source| StoreError::Io {
@@ -210,6 +204,22 @@ impl TrustStore {
             }),
         )
     }
+}
+
+/// The pinned root key of a trust-store folder (`root-key`: one did:key line).
+pub(crate) fn read_root(path: &Path) -> Result<PublicKey, StoreError> {
+    let root_text = read_capped(path, 1024)?;
+    PublicKey::from_did_key(root_text.trim()).map_err(StoreError::BadKey)
+}
+
+/// The folder's `state.json`, or an empty state when there is none.
+pub(crate) fn read_state(dir: &Path) -> Result<State, StoreError> {
+    let state_path = dir.join("state.json");
+    if !state_path.exists() {
+        return Ok(State::default());
+    }
+    let text = read_capped(&state_path, 1024 * 1024)?;
+    serde_json::from_str(&text).map_err(|_| StoreError::BadState(state_path))
 }
 
 fn read_capped(path: &Path, cap: usize) -> Result<String, StoreError> {
