@@ -34,6 +34,21 @@ pub struct ServeArgs {
     /// URL's host and port, e.g. did:web:localhost%3A8080).
     #[arg(long, env = "VPASS_OFFICE_DID")]
     office_did: Option<String>,
+    /// Most hours one credential may certify (plausibility check HOURS_OVER_CAP).
+    #[arg(long, env = "VPASS_MAX_HOURS_PER_CREDENTIAL", default_value_t = vpass_issuer::volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL, value_parser = positive_hours)]
+    max_hours_per_credential: f64,
+    /// Most hours one volunteer may have on one day, all credentials together, each
+    /// credential's hours spread evenly over its period (check DAILY_HOURS_OVER_CAP).
+    #[arg(long, env = "VPASS_MAX_HOURS_PER_DAY", default_value_t = vpass_issuer::volunteers::DEFAULT_MAX_HOURS_PER_DAY, value_parser = positive_hours)]
+    max_hours_per_day: f64,
+}
+
+/// A number of hours greater than 0.
+fn positive_hours(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
+        _ => Err(format!("{s:?} is not a number of hours greater than 0")),
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -43,6 +58,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
         public_url: args.public_url,
         office_did: args.office_did,
+        max_hours_per_credential: args.max_hours_per_credential,
+        max_hours_per_day: args.max_hours_per_day,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

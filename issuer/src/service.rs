@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
-use vpass_credential::model::{self, Credential, CredentialKind};
+use vpass_credential::model::{self, Credential, CredentialKind, Subject};
 use vpass_credential::sdjwt::{self, PathSeg};
 use vpass_credential::status::{self, StatusList};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
@@ -21,9 +21,13 @@ use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
 use crate::offices;
 use crate::store::{
-    Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, NewOperator, OfficeRow,
-    OfficeSeed, PgStore, Revocation, SqliteStore, StatusListRow, Store, StoreError,
+    Bootstrap, CredentialRow, Idem, KeyRow, Linked, NewCredential, NewFacts, NewHours, NewOperator,
+    OfficeRow, OfficeSeed, PgStore, Placed, Revocation, SqliteStore, StatusListRow, Store,
+    StoreError, VolunteerLink,
 };
+use crate::volunteers::{self, Limits, Refusal};
+
+mod register;
 
 /// Entries in each status list (the W3C minimum, 16 KiB).
 pub const STATUS_LIST_SIZE: i64 = status::MIN_ENTRIES as i64;
@@ -57,6 +61,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The national office's DID; default `did:web:` of the public URL's host and port.
     pub office_did: Option<String>,
+    /// Most hours one credential may certify (check `HOURS_OVER_CAP`).
+    pub max_hours_per_credential: f64,
+    /// Most hours of one volunteer on one day (check `DAILY_HOURS_OVER_CAP`).
+    pub max_hours_per_day: f64,
 }
 
 impl Config {
@@ -68,6 +76,8 @@ impl Config {
             data_dir,
             public_url: None,
             office_did: None,
+            max_hours_per_credential: volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL,
+            max_hours_per_day: volunteers::DEFAULT_MAX_HOURS_PER_DAY,
         }
     }
 
@@ -180,6 +190,12 @@ pub struct Service {
     root: SigningKey,
     public_url: String,
     clock: Box<dyn Clock + Send + Sync>,
+    /// Seals national IDs, stored tokens and stored answers.
+    kek: Kek,
+    /// The key of the IIN blind index, derived from the KEK.
+    blind_key: [u8; 32],
+    /// The caps of the plausibility checks.
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Service {
@@ -235,7 +251,12 @@ pub async fn open(config: &Config) -> Result<Opened, StartError> {
     if fresh {
         initial_admin_token = Some(bootstrap(config, store.as_ref(), &kek, clock.now()).await?);
     }
-    let service = Service::load(store, &kek, clock).await?;
+    let service = Service::load(store, &kek, clock)
+        .await?
+        .with_limits(Limits {
+            max_hours_per_credential: config.max_hours_per_credential,
+            max_hours_per_day: config.max_hours_per_day,
+        });
     service
         .trust_list(initial_admin_token.is_some())
         .await
@@ -480,6 +501,7 @@ struct IssueRequest {
     holder: Option<PublicKey>,
     format: &'static str,
     kind: CredentialKind,
+    facts: NewFacts,
 }
 
 impl Service {
@@ -521,7 +543,16 @@ impl Service {
             root,
             public_url,
             clock,
+            blind_key: kek.derive(volunteers::BLIND_INDEX_PURPOSE),
+            kek: kek.clone(),
+            limits: Limits::default(),
         })
+    }
+
+    /// Set the caps of the plausibility checks.
+    pub fn with_limits(mut self, limits: Limits) -> Service {
+        self.limits = limits;
+        self
     }
 
     /// Replace the clock (tests).
@@ -557,10 +588,16 @@ impl Service {
         })
     }
 
-    fn parse_issue(&self, office: &OfficeRow, body: &[u8]) -> Result<IssueRequest, ApiError> {
-        let value = vpass_credential::json::parse(body, "body")
-            .map_err(|e| ApiError::from_credential(&e, ""))?;
-        parse_issue_value(office, value)
+    /// Parse, link and check one issuance request given as JSON.
+    async fn prepare_issue(
+        &self,
+        op: &Operator,
+        office: &OfficeRow,
+        value: Value,
+    ) -> Result<IssueRequest, ApiError> {
+        let mut draft = draft_issue_value(office, value)?;
+        let link = self.resolve_link(op, &mut draft).await?;
+        check_issue(office, draft, link, &self.limits)
     }
     /// What `op` issues with: its office, the office's signing key and current status list.
     /// Auditors may not issue.
@@ -605,13 +642,15 @@ impl Service {
             key: idem_key,
             request_hash: &request_hash,
         };
-        let req = self.parse_issue(office, body)?;
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let req = self.prepare_issue(op, office, value).await?;
         let id = crypto::random_uuid();
         let now = self.clock.now();
         let url = list.url.clone();
-        let sign = |index: u64| -> Result<(String, Vec<u8>), StoreError> {
+        let sign = |index: u64, linked: Option<&Linked>| -> Result<(String, Vec<u8>), StoreError> {
             let token = sign_credential(&req, signer, &url, index, now)?;
-            let body = json!({
+            let mut body = json!({
                 "id": id,
                 "credential": token,
                 "status_index": index,
@@ -619,7 +658,11 @@ impl Service {
                 "format": req.format,
                 "type": req.kind.type_name(),
             });
-            Ok((token, body.to_string().into_bytes()))
+            if let Some((vid, registered)) = linked {
+                body["volunteer"] = json!({"id": vid, "registered": registered});
+            }
+            let body = self.seal_answer(&idem, body.to_string().into_bytes());
+            Ok((self.seal_token(&id, &token), body))
         };
         let new = NewCredential {
             id: &id,
@@ -641,10 +684,11 @@ impl Service {
             request_id: Some(idem_key.to_owned()),
             detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
         };
-        match self.store.issue(&idem, &new, &sign, &entry).await? {
-            Answer::Fresh(body) => Ok((201, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+        let answer = self
+            .store
+            .issue_linked(&idem, &new, &req.facts, &self.limits, &sign, &entry)
+            .await?;
+        self.open_answer(&idem, 201, answer)
     }
 
     /// Audit entries after `after` (at most `limit`, ≤ 1000), for admins and auditors.
@@ -715,16 +759,15 @@ impl Service {
         }
         let now = self.clock.now();
         let mut valid = Vec::new();
-        let mut errors = Vec::new();
+        let mut errors: Vec<(usize, Value)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
-            match row.and_then(|v| parse_issue_value(office, v)) {
+            let prepared = match row {
+                Ok(v) => self.prepare_issue(op, office, v).await,
+                Err(e) => Err(e),
+            };
+            match prepared {
                 Ok(req) => valid.push((i + 1, crypto::random_uuid(), req)),
-                Err(e) => errors.push(json!({
-                    "row": i + 1,
-                    "code": e.code,
-                    "field": e.field,
-                    "detail": e.detail,
-                })),
+                Err(e) => errors.push((i + 1, e.row_json(i + 1))),
             }
         }
         let items: Vec<NewCredential<'_>> = valid
@@ -741,6 +784,7 @@ impl Service {
                 status: 200,
             })
             .collect();
+        let facts: Vec<NewFacts> = valid.iter().map(|(_, _, req)| req.facts.clone()).collect();
         let audits: Vec<AuditEntry> = valid
             .iter()
             .map(|(row, id, req)| AuditEntry {
@@ -754,34 +798,52 @@ impl Service {
             })
             .collect();
         let url = list.url.clone();
-        let sign = |i: usize, index: u64| -> Result<String, StoreError> {
-            let (_, _, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
-            sign_credential(req, signer, &url, index, now)
+        let sign = |i: usize, index: u64| -> Result<(String, String), StoreError> {
+            let (_, id, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
+            let token = sign_credential(req, signer, &url, index, now)?;
+            Ok((self.seal_token(id, &token), token))
         };
-        let respond = |done: &[(u64, String)]| -> Vec<u8> {
-            let issued: Vec<Value> = valid
-                .iter()
-                .zip(done)
-                .map(|((row, id, _), (index, token))| {
-                    json!({"row": row, "id": id, "credential": token, "status_index": index})
-                })
-                .collect();
-            json!({
+        let respond = |done: &[Result<Placed, Refusal>]| -> Vec<u8> {
+            let mut issued = Vec::new();
+            let mut all_errors = errors.clone();
+            for ((row, id, _), outcome) in valid.iter().zip(done) {
+                match outcome {
+                    Ok(p) => {
+                        let mut item = json!({
+                            "row": row,
+                            "id": id,
+                            "credential": p.token,
+                            "status_index": p.index,
+                        });
+                        if let Some((vid, registered)) = &p.volunteer {
+                            item["volunteer"] = json!({"id": vid, "registered": registered});
+                        }
+                        issued.push(item);
+                    }
+                    Err(r) => all_errors.push((*row, ApiError::refused(r.clone()).row_json(*row))),
+                }
+            }
+            all_errors.sort_by_key(|(row, _)| *row);
+            let body = json!({
                 "issued": issued,
-                "errors": errors,
+                "errors": all_errors.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
                 "status_list": url,
-            })
-            .to_string()
-            .into_bytes()
+            });
+            self.seal_answer(&idem, body.to_string().into_bytes())
         };
-        match self
+        let answer = self
             .store
-            .issue_batch(&idem, &items, &audits, &sign, &respond)
-            .await?
-        {
-            Answer::Fresh(body) => Ok((200, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+            .issue_batch_linked(
+                &idem,
+                &items,
+                &facts,
+                &self.limits,
+                &audits,
+                &sign,
+                &respond,
+            )
+            .await?;
+        self.open_answer(&idem, 200, answer)
     }
 
     /// A credential visible to `op`.
@@ -792,9 +854,14 @@ impl Service {
             .await?
             .filter(|r| op.role.scope().is_none_or(|o| o == r.office_id))
             .ok_or_else(|| ApiError::not_found("credential"))?;
-        Ok(self.credential_json(&row))
+        let mut v = self.credential_json(&row);
+        v["credential"] = self.open_token(&row.id, &row.token)?.into();
+        v["volunteer"] = self.store.credential_volunteer(id).await?.into();
+        Ok(v)
     }
 
+    /// A stored credential as the API shows it; the token as stored (sealed), which callers
+    /// that show it replace by the opened one.
     fn credential_json(&self, row: &CredentialRow) -> Value {
         let list_url = format!(
             "{}/status/{}/{}",
@@ -863,7 +930,16 @@ impl Service {
             now: now.0,
         };
         let publish = |row: &StatusListRow, revoked: &[u64]| self.sign_status_list(row, revoked);
-        let respond = |row: &CredentialRow| self.credential_json(row).to_string().into_bytes();
+        let respond = |row: &CredentialRow| {
+            let mut v = self.credential_json(row);
+            // The token opened under this KEK when it was issued; if it no longer opens, the
+            // answer leaves it out rather than failing the revocation.
+            v["credential"] = self
+                .open_token(&row.id, &row.token)
+                .unwrap_or_default()
+                .into();
+            self.seal_answer(&idem, v.to_string().into_bytes())
+        };
         let entry = AuditEntry {
             at: now.0,
             actor: op.id.clone(),
@@ -873,14 +949,11 @@ impl Service {
             request_id: Some(idem_key.to_owned()),
             detail: Some(reason.clone()),
         };
-        match self
+        let answer = self
             .store
             .revoke(&idem, &rev, &publish, &respond, &entry)
-            .await?
-        {
-            Answer::Fresh(body) => Ok((200, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+            .await?;
+        self.open_answer(&idem, 200, answer)
     }
 
     fn sign_status_list(
@@ -1050,8 +1123,18 @@ fn trust_office(
     })
 }
 
-/// Check one issuance request (a JSON value) for `office`.
-fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, ApiError> {
+/// An issuance request with its request members (`holder`, `format`, `volunteer`,
+/// `confirm`) taken out; the credential itself not checked yet.
+struct Draft {
+    map: Map<String, Value>,
+    holder: Option<PublicKey>,
+    format: &'static str,
+    volunteer: Option<String>,
+    confirm_duplicate: bool,
+}
+
+/// Take the request members out of one issuance request (a JSON value) for `office`.
+fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError> {
     let Value::Object(mut map) = value else {
         return Err(ApiError::bad_request(
             "MALFORMED_CREDENTIAL",
@@ -1079,6 +1162,40 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
         Some(Value::String(f)) if f == "jwt" => "jwt",
         Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
     };
+    let volunteer = match map.remove("volunteer") {
+        None => None,
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 64 => Some(id),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "volunteer",
+                "must be a volunteer id (a string)",
+            ))
+        }
+    };
+    let confirm_duplicate = match map.remove("confirm") {
+        None => false,
+        Some(Value::Array(items)) => {
+            let mut dup = false;
+            for item in items {
+                match item.as_str() {
+                    Some(volunteers::CONFIRM_DUPLICATE_EVENT) => dup = true,
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            "confirm",
+                            "may hold only \"duplicate-event\"",
+                        ))
+                    }
+                }
+            }
+            dup
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "confirm",
+                "must be an array such as [\"duplicate-event\"]",
+            ))
+        }
+    };
     match map.get("issuer") {
         None => {}
         Some(Value::String(s)) if *s == office.did => {}
@@ -1095,6 +1212,30 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
             "is set by the server (a random status-list index); leave it out",
         ));
     }
+    Ok(Draft {
+        map,
+        holder,
+        format,
+        volunteer,
+        confirm_duplicate,
+    })
+}
+
+/// Check a draft (its volunteer resolved) for `office`: the credential profile, the office's
+/// authorisation, the per-credential hours cap; and what is stored beside it.
+fn check_issue(
+    office: &OfficeRow,
+    draft: Draft,
+    link: Option<VolunteerLink>,
+    limits: &Limits,
+) -> Result<IssueRequest, ApiError> {
+    let Draft {
+        mut map,
+        holder,
+        format,
+        confirm_duplicate,
+        ..
+    } = draft;
     map.insert("issuer".into(), office.did.clone().into());
     let mut credential = Value::Object(map);
     // Checked once here with a placeholder index, so signing cannot fail on content.
@@ -1113,17 +1254,64 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
         )
         .at("type"));
     }
+    let mut facts = NewFacts {
+        volunteer: link,
+        confirm_duplicate,
+        ..NewFacts::default()
+    };
+    match checked.subject() {
+        Subject::Hours(h) => {
+            volunteers::check_cap(h.hours(), limits).map_err(ApiError::refused)?;
+            facts.hours = Some(NewHours {
+                hours: h.hours(),
+                category: h.category().map(|c| c.as_str().to_owned()),
+                period_start: h.period_start().to_string(),
+                period_end: h.period_end().to_string(),
+                event_key: volunteers::event_key(
+                    h.activity(),
+                    h.organization(),
+                    h.period_start(),
+                    h.period_end(),
+                ),
+            });
+        }
+        Subject::Skill(k) => {
+            let mut e = Map::new();
+            e.insert("skill".into(), k.skill().into());
+            if let Some(level) = k.level() {
+                e.insert("level".into(), level.as_str().into());
+            }
+            e.insert("trainingProvider".into(), k.training_provider().into());
+            if let Some(until) = k.valid_until() {
+                e.insert("validUntil".into(), until.to_string().into());
+            }
+            facts.entry = Some(Value::Object(e).to_string());
+        }
+        Subject::Award(a) => {
+            facts.entry = Some(
+                json!({
+                    "award": a.award(),
+                    "awardedBy": a.awarded_by(),
+                    "awardDate": a.award_date().to_string(),
+                })
+                .to_string(),
+            );
+        }
+        _ => {}
+    }
     Ok(IssueRequest {
         credential,
         holder,
         format,
         kind,
+        facts,
     })
 }
 
 /// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
-/// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format` and `id` are
-/// credential members; every other column is a `credentialSubject` member, a dotted name
+/// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format`, `id` and
+/// `volunteer` are credential or request members, `confirm` the request's confirmations
+/// (separated by `;`); every other column is a `credentialSubject` member, a dotted name
 /// (`achievement.name`) a nested one. Empty cells are absent; `hours` is a number. A row
 /// the CSV reader cannot read is an error of that row alone.
 pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
@@ -1188,8 +1376,17 @@ fn csv_row(
             Value::String(cell.to_owned())
         };
         match name.as_str() {
-            "validFrom" | "validUntil" | "holder" | "format" | "id" => {
+            "validFrom" | "validUntil" | "holder" | "format" | "id" | "volunteer" => {
                 top.insert(name.clone(), value);
+            }
+            "confirm" => {
+                let items: Vec<Value> = cell
+                    .split([';', ','])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| Value::String(c.to_owned()))
+                    .collect();
+                top.insert(name.clone(), Value::Array(items));
             }
             _ => {
                 let mut parts = name.split('.').peekable();

@@ -14,7 +14,10 @@ use super::AppState;
 /// The routes of this feature.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/credentials", post(issue))
+        .route(
+            "/api/v1/credentials",
+            post(issue).get(super::volunteers::list),
+        )
         .route(
             "/api/v1/credentials/batch",
             post(batch).layer(DefaultBodyLimit::max(super::MAX_BATCH_BODY)),
@@ -54,7 +57,7 @@ async fn audit(
 }
 
 /// A stored JSON answer, sent byte for byte.
-fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+pub(super) fn json_bytes(status: u16, body: Vec<u8>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

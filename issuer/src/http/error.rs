@@ -24,6 +24,9 @@ pub struct ApiError {
     pub detail: String,
     /// The JSON path or header at fault.
     pub field: Option<String>,
+    /// A record the problem is about, as an extra member: (`volunteer`, its id) for
+    /// `VOLUNTEER_EXISTS`, (`credential`, its id) for `DUPLICATE_EVENT`.
+    pub related: Option<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -34,7 +37,29 @@ impl ApiError {
             code: code.to_owned(),
             detail: detail.into(),
             field: None,
+            related: None,
         }
+    }
+
+    /// A refused plausibility check: 422 with its code, field and explanation.
+    pub fn refused(r: crate::volunteers::Refusal) -> ApiError {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.detail).at(r.field);
+        e.related = r.credential.map(|c| ("credential", c));
+        e
+    }
+
+    /// The error of batch row `row`: `{"row", "code", "field", "detail"}` (and the related
+    /// record, if any).
+    pub fn row_json(&self, row: usize) -> Value {
+        let mut m = Map::new();
+        m.insert("row".into(), row.into());
+        m.insert("code".into(), self.code.clone().into());
+        m.insert("field".into(), self.field.clone().into());
+        m.insert("detail".into(), self.detail.clone().into());
+        if let Some((name, id)) = &self.related {
+            m.insert((*name).into(), id.clone().into());
+        }
+        Value::Object(m)
     }
 
     /// Name the field at fault.
@@ -128,6 +153,9 @@ impl ApiError {
         if let Some(f) = &self.field {
             m.insert("field".into(), f.clone().into());
         }
+        if let Some((name, id)) = &self.related {
+            m.insert((*name).into(), id.clone().into());
+        }
         Value::Object(m)
     }
 }
@@ -176,6 +204,17 @@ impl From<StoreError> for ApiError {
                 "IDEMPOTENCY_KEY_IN_USE",
                 "a request with this Idempotency-Key is being processed; retry it shortly",
             ),
+            StoreError::VolunteerExists(id) => {
+                let mut e = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "VOLUNTEER_EXISTS",
+                    format!("a volunteer with this IIN is registered already: {id}"),
+                )
+                .at("iin");
+                e.related = Some(("volunteer", id));
+                e
+            }
+            StoreError::Refused(r) => ApiError::refused(r),
             StoreError::StatusListFull => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "STATUS_LIST_FULL",

@@ -8,6 +8,10 @@
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
 //! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
 //! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
+//! | `GET /api/v1/credentials?office=&type=&…` | any operator (officers: own office) | metadata |
+//! | `POST /api/v1/volunteers` | admin, officer | register a volunteer |
+//! | `GET /api/v1/volunteers[?iin=…\|name=…]`, `GET /api/v1/volunteers/{id}` | any operator | find, read |
+//! | `POST /api/v1/volunteers/{id}/passport` | admin, officer | issue the passport summary |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
@@ -20,6 +24,7 @@ pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod publish;
+pub mod volunteers;
 
 use std::sync::Arc;
 
@@ -44,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(credentials::router())
         .merge(publish::router())
+        .merge(volunteers::router())
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

@@ -13,6 +13,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::*;
 use crate::audit::{self, AuditEntry, AuditRow};
 use crate::crypto::random_below;
+use crate::volunteers::{self, HoursFact, Limits, Refusal};
+use vpass_credential::model::IsoDate;
 
 /// Migrations compiled into the binary (sqlx's `migrate!` macro would need the `macros`
 /// feature and its build-time dependencies).
@@ -61,6 +63,11 @@ const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "audit",
         include_str!("../../migrations/sqlite/0002_audit.sql"),
     ),
+    (
+        3,
+        "volunteers",
+        include_str!("../../migrations/sqlite/0003_volunteers.sql"),
+    ),
 ]);
 const PG_MIGRATIONS: Embedded = Embedded(&[
     (
@@ -72,6 +79,11 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
         2,
         "audit",
         include_str!("../../migrations/postgres/0002_audit.sql"),
+    ),
+    (
+        3,
+        "volunteers",
+        include_str!("../../migrations/postgres/0003_volunteers.sql"),
     ),
 ]);
 
@@ -228,6 +240,67 @@ fn cred_row(t: CredTuple) -> CredentialRow {
         revoked_at: t.9,
         revoked_reason: t.10,
     }
+}
+
+type VolTuple = (
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+);
+
+const VOL_COLUMNS: &str = "id, iin_index, iin_sealed, name_kk, name_ru, name_en, name_search, \
+     birth_date, email, phone, region, created_at, created_by";
+
+fn vol_row(t: VolTuple) -> VolunteerRow {
+    VolunteerRow {
+        id: t.0,
+        iin_index: t.1,
+        iin_sealed: t.2,
+        name_kk: t.3,
+        name_ru: t.4,
+        name_en: t.5,
+        name_search: t.6,
+        birth_date: t.7,
+        email: t.8,
+        phone: t.9,
+        region: t.10,
+        created_at: t.11,
+        created_by: t.12,
+    }
+}
+
+/// `%needle%` for LIKE with `\` as the escape character.
+fn like_pattern(needle: &str) -> String {
+    let mut out = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn hours_fact(t: (String, f64, String, String, String)) -> Result<HoursFact> {
+    let date = |s: &str| IsoDate::parse(s).ok_or(StoreError::Corrupt("credential_facts.period"));
+    Ok(HoursFact {
+        start: date(&t.2)?,
+        end: date(&t.3)?,
+        credential_id: t.0,
+        hours: t.1,
+        event_key: t.4,
+    })
 }
 
 fn indices(rows: Vec<(i64,)>) -> Result<Vec<u64>> {
@@ -418,6 +491,178 @@ macro_rules! impl_store {
                     }
                 }
                 Err(StoreError::StatusListFull)
+            }
+
+            async fn insert_volunteer(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                v: &VolunteerRow,
+            ) -> Result<bool> {
+                let done = sqlx::query(&format!(
+                    "INSERT INTO volunteers ({VOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13) ON CONFLICT (iin_index) DO NOTHING"
+                ))
+                .bind(&v.id)
+                .bind(&v.iin_index)
+                .bind(&v.iin_sealed)
+                .bind(&v.name_kk)
+                .bind(&v.name_ru)
+                .bind(&v.name_en)
+                .bind(&v.name_search)
+                .bind(&v.birth_date)
+                .bind(&v.email)
+                .bind(&v.phone)
+                .bind(&v.region)
+                .bind(v.created_at)
+                .bind(&v.created_by)
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Lock a volunteer's row for the rest of the transaction (a row lock on
+            /// PostgreSQL; SQLite's write lock is held already). `false` if there is none.
+            async fn lock_volunteer(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+            ) -> Result<bool> {
+                let done = sqlx::query("UPDATE volunteers SET created_at = created_at WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// The volunteer's non-revoked hours credentials overlapping `start..=end`.
+            async fn overlapping_hours(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                volunteer_id: &str,
+                start: &str,
+                end: &str,
+            ) -> Result<Vec<HoursFact>> {
+                let rows: Vec<(String, f64, String, String, String)> = sqlx::query_as(
+                    "SELECT f.credential_id, f.hours, f.period_start, f.period_end, f.event_key \
+                     FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
+                     WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
+                     AND f.hours IS NOT NULL AND f.period_end >= $2 AND f.period_start <= $3 \
+                     ORDER BY c.issued_at, c.id",
+                )
+                .bind(volunteer_id)
+                .bind(start)
+                .bind(end)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter().map(hours_fact).collect()
+            }
+
+            /// Link the volunteer (registering or locking it) and run the checks.
+            /// `Ok(Err(refusal))`: refused, nothing written.
+            async fn link(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                facts: &NewFacts,
+                limits: &Limits,
+            ) -> Result<std::result::Result<Option<Linked>, Refusal>> {
+                let check = |existing: &[HoursFact]| -> Result<std::result::Result<(), Refusal>> {
+                    let Some(h) = &facts.hours else {
+                        return Ok(Ok(()));
+                    };
+                    let date = |s: &str| IsoDate::parse(s).ok_or(StoreError::Corrupt("period"));
+                    let new = HoursFact {
+                        credential_id: String::new(),
+                        hours: h.hours,
+                        start: date(&h.period_start)?,
+                        end: date(&h.period_end)?,
+                        event_key: h.event_key.clone(),
+                    };
+                    Ok(volunteers::check_against(
+                        &new,
+                        existing,
+                        limits,
+                        facts.confirm_duplicate,
+                    ))
+                };
+                let (start, end) = facts
+                    .hours
+                    .as_ref()
+                    .map(|h| (h.period_start.as_str(), h.period_end.as_str()))
+                    .unwrap_or_default();
+                let existing_id = match &facts.volunteer {
+                    None => return Ok(Ok(None)),
+                    Some(VolunteerLink::Existing(id)) => id.clone(),
+                    Some(VolunteerLink::Register(v)) => {
+                        let found: Option<(String,)> =
+                            sqlx::query_as("SELECT id FROM volunteers WHERE iin_index = $1")
+                                .bind(&v.iin_index)
+                                .fetch_optional(&mut **tx)
+                                .await?;
+                        match found {
+                            Some((id,)) => id,
+                            None => {
+                                if let Err(r) = check(&[])? {
+                                    return Ok(Err(r));
+                                }
+                                if Self::insert_volunteer(tx, v).await? {
+                                    return Ok(Ok(Some((v.id.clone(), true))));
+                                }
+                                // Registered by a concurrent request meanwhile.
+                                let (id,): (String,) = sqlx::query_as(
+                                    "SELECT id FROM volunteers WHERE iin_index = $1",
+                                )
+                                .bind(&v.iin_index)
+                                .fetch_one(&mut **tx)
+                                .await?;
+                                id
+                            }
+                        }
+                    }
+                };
+                if !Self::lock_volunteer(tx, &existing_id).await? {
+                    return Err(StoreError::NotFound);
+                }
+                if facts.hours.is_some() {
+                    let existing = Self::overlapping_hours(tx, &existing_id, start, end).await?;
+                    if let Err(r) = check(&existing)? {
+                        return Ok(Err(r));
+                    }
+                }
+                Ok(Ok(Some((existing_id, false))))
+            }
+
+            async fn insert_facts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                credential_id: &str,
+                volunteer: Option<&Linked>,
+                facts: &NewFacts,
+            ) -> Result<()> {
+                if volunteer.is_none() {
+                    return Ok(());
+                }
+                let h = facts.hours.as_ref();
+                sqlx::query(
+                    "INSERT INTO credential_facts (credential_id, volunteer_id, hours, category, \
+                     period_start, period_end, event_key, entry) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(credential_id)
+                .bind(volunteer.map(|v| v.0.as_str()))
+                .bind(h.map(|h| h.hours))
+                .bind(h.and_then(|h| h.category.as_deref()))
+                .bind(h.map(|h| h.period_start.as_str()))
+                .bind(h.map(|h| h.period_end.as_str()))
+                .bind(h.map(|h| h.event_key.as_str()))
+                .bind(facts.entry.as_deref())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// The audit entry of a volunteer registered on the way, from the issuance's.
+            fn registered_entry(issue: &AuditEntry, volunteer_id: &str) -> AuditEntry {
+                AuditEntry {
+                    action: "volunteer.register".into(),
+                    subject: Some(volunteer_id.to_owned()),
+                    detail: Some("registered from a credential subject".into()),
+                    ..issue.clone()
+                }
             }
 
             async fn revoked_indices(
@@ -887,6 +1132,259 @@ macro_rules! impl_store {
                     issued_at,
                     next_update,
                 })
+            }
+
+            async fn register_volunteer(
+                &self,
+                idem: &Idem<'_>,
+                v: &VolunteerRow,
+                body: &[u8],
+                audit: &AuditEntry,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                if !Self::insert_volunteer(&mut tx, v).await? {
+                    let (id,): (String,) =
+                        sqlx::query_as("SELECT id FROM volunteers WHERE iin_index = $1")
+                            .bind(&v.iin_index)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    return Err(StoreError::VolunteerExists(id));
+                }
+                Self::idem_store(&mut tx, idem, 201, body, v.created_at).await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body.to_vec()))
+            }
+
+            async fn volunteer(&self, id: &str) -> Result<Option<VolunteerRow>> {
+                let row: Option<VolTuple> =
+                    sqlx::query_as(&format!("SELECT {VOL_COLUMNS} FROM volunteers WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(vol_row))
+            }
+
+            async fn volunteer_by_iin_index(&self, index: &[u8]) -> Result<Option<VolunteerRow>> {
+                let row: Option<VolTuple> = sqlx::query_as(&format!(
+                    "SELECT {VOL_COLUMNS} FROM volunteers WHERE iin_index = $1"
+                ))
+                .bind(index)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(vol_row))
+            }
+
+            async fn find_volunteers(
+                &self,
+                needle: &str,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<VolunteerRow>> {
+                let rows: Vec<VolTuple> = sqlx::query_as(&format!(
+                    "SELECT {VOL_COLUMNS} FROM volunteers WHERE name_search LIKE $1 ESCAPE '\\' \
+                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                ))
+                .bind(like_pattern(needle))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(vol_row).collect())
+            }
+
+            async fn append_audit(&self, audit: &AuditEntry) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn issue_linked(
+                &self,
+                idem: &Idem<'_>,
+                new: &NewCredential<'_>,
+                facts: &NewFacts,
+                limits: &Limits,
+                sign: &LinkedSignFn<'_>,
+                audit: &AuditEntry,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let linked = Self::link(&mut tx, facts, limits)
+                    .await?
+                    .map_err(StoreError::Refused)?;
+                let one = |index: u64| sign(index, linked.as_ref());
+                let (_, body) = Self::place(&mut tx, new, &one).await?;
+                Self::insert_facts(&mut tx, new.id, linked.as_ref(), facts).await?;
+                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
+                if let Some((vid, true)) = &linked {
+                    Self::audit_append(&mut tx, &Self::registered_entry(audit, vid)).await?;
+                }
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn issue_batch_linked(
+                &self,
+                idem: &Idem<'_>,
+                items: &[NewCredential<'_>],
+                facts: &[NewFacts],
+                limits: &Limits,
+                audits: &[AuditEntry],
+                sign: &LinkedBatchSignFn<'_>,
+                respond: &LinkedBatchRespondFn<'_>,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let mut done = Vec::with_capacity(items.len());
+                for (i, new) in items.iter().enumerate() {
+                    let f = facts.get(i).ok_or(StoreError::Corrupt("batch facts"))?;
+                    let linked = match Self::link(&mut tx, f, limits).await? {
+                        Ok(l) => l,
+                        Err(refusal) => {
+                            done.push(Err(refusal));
+                            continue;
+                        }
+                    };
+                    let one = |index: u64| sign(i, index);
+                    let (index, token) = Self::place(&mut tx, new, &one).await?;
+                    Self::insert_facts(&mut tx, new.id, linked.as_ref(), f).await?;
+                    let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
+                    if let Some((vid, true)) = &linked {
+                        Self::audit_append(&mut tx, &Self::registered_entry(entry, vid)).await?;
+                    }
+                    Self::audit_append(&mut tx, entry).await?;
+                    done.push(Ok(Placed {
+                        index,
+                        token,
+                        volunteer: linked,
+                    }));
+                }
+                let body = respond(&done);
+                let now = items.first().map_or(0, |n| n.issued_at);
+                Self::idem_store(&mut tx, idem, 200, &body, now).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn list_credentials(
+                &self,
+                f: &CredentialFilter<'_>,
+            ) -> Result<Vec<(CredentialRow, Option<String>)>> {
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    String,
+                    i64,
+                    i64,
+                    i64,
+                    String,
+                    Option<i64>,
+                    Option<String>,
+                    Option<String>,
+                );
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.office_id, c.kind, c.format, c.list_no, c.status_index, \
+                     c.issued_at, c.issued_by, c.revoked_at, c.revoked_reason, f.volunteer_id \
+                     FROM credentials c LEFT JOIN credential_facts f ON f.credential_id = c.id \
+                     WHERE ($1 IS NULL OR c.office_id = $1) AND ($2 IS NULL OR c.kind = $2) \
+                     AND ($3 IS NULL OR f.volunteer_id = $3) \
+                     AND ($4 IS NULL OR ($4 = 1 AND c.revoked_at IS NOT NULL) \
+                          OR ($4 = 0 AND c.revoked_at IS NULL)) \
+                     AND ($5 IS NULL OR c.issued_at >= $5) AND ($6 IS NULL OR c.issued_at < $6) \
+                     AND ($7 IS NULL OR c.issued_at < $7 OR (c.issued_at = $7 AND c.id < $8)) \
+                     ORDER BY c.issued_at DESC, c.id DESC LIMIT $9",
+                )
+                .bind(f.office)
+                .bind(f.kind)
+                .bind(f.volunteer)
+                .bind(f.revoked.map(i64::from))
+                .bind(f.issued_after)
+                .bind(f.issued_before)
+                .bind(f.after.map(|a| a.0))
+                .bind(f.after.map(|a| a.1))
+                .bind(f.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            CredentialRow {
+                                id: r.0,
+                                office_id: r.1,
+                                kind: r.2,
+                                format: r.3,
+                                token: String::new(),
+                                list_no: r.4,
+                                status_index: r.5,
+                                issued_at: r.6,
+                                issued_by: r.7,
+                                revoked_at: r.8,
+                                revoked_reason: r.9,
+                            },
+                            r.10,
+                        )
+                    })
+                    .collect())
+            }
+
+            async fn credential_volunteer(&self, id: &str) -> Result<Option<String>> {
+                let row: Option<(Option<String>,)> = sqlx::query_as(
+                    "SELECT volunteer_id FROM credential_facts WHERE credential_id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.and_then(|r| r.0))
+            }
+
+            async fn volunteer_facts(
+                &self,
+                volunteer_id: &str,
+                office: Option<&str>,
+            ) -> Result<Vec<FactRow>> {
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    Option<f64>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                );
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.kind, c.office_id, f.hours, f.category, f.period_end, f.entry \
+                     FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
+                     WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
+                     AND ($2 IS NULL OR c.office_id = $2) ORDER BY c.issued_at, c.id",
+                )
+                .bind(volunteer_id)
+                .bind(office)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| FactRow {
+                        credential_id: r.0,
+                        kind: r.1,
+                        office_id: r.2,
+                        hours: r.3,
+                        category: r.4,
+                        period_end: r.5,
+                        entry: r.6,
+                    })
+                    .collect())
             }
         }
     };
