@@ -420,7 +420,7 @@ impl Service {
                         };
                         let names = guess_spelling(name);
                         let row = self.new_volunteer(op, &names, &iin, subject, self.clock.now());
-                        return Ok(Some(VolunteerLink::Register(row)));
+                        return Ok(Some(VolunteerLink::Register(Box::new(row))));
                     }
                 }
             }

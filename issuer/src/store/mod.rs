@@ -352,7 +352,7 @@ pub enum VolunteerLink {
     /// A registered volunteer (its id).
     Existing(String),
     /// Register this one first, unless its IIN is registered by then (then link to that one).
-    Register(VolunteerRow),
+    Register(Box<VolunteerRow>),
 }
 
 /// The hours facts of a new hours credential.
