@@ -594,9 +594,10 @@ impl Service {
         op: &Operator,
         office: &OfficeRow,
         value: Value,
+        known: Option<&register::Known>,
     ) -> Result<IssueRequest, ApiError> {
         let mut draft = draft_issue_value(office, value)?;
-        let link = self.resolve_link(op, &mut draft).await?;
+        let link = self.resolve_link(op, &mut draft, known).await?;
         check_issue(office, draft, link, &self.limits)
     }
     /// What `op` issues with: its office, the office's signing key and current status list.
@@ -644,7 +645,7 @@ impl Service {
         };
         let value = vpass_credential::json::parse(body, "body")
             .map_err(|e| ApiError::from_credential(&e, ""))?;
-        let req = self.prepare_issue(op, office, value).await?;
+        let req = self.prepare_issue(op, office, value, None).await?;
         let id = crypto::random_uuid();
         let now = self.clock.now();
         let url = list.url.clone();
@@ -758,11 +759,12 @@ impl Service {
             ));
         }
         let now = self.clock.now();
+        let known = self.known_volunteers(&rows).await?;
         let mut valid = Vec::new();
         let mut errors: Vec<(usize, Value)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
             let prepared = match row {
-                Ok(v) => self.prepare_issue(op, office, v).await,
+                Ok(v) => self.prepare_issue(op, office, v, Some(&known)).await,
                 Err(e) => Err(e),
             };
             match prepared {

@@ -535,6 +535,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn volunteer(&self, id: &str) -> Result<Option<VolunteerRow>>;
     /// A volunteer by the blind index of its IIN.
     async fn volunteer_by_iin_index(&self, index: &[u8]) -> Result<Option<VolunteerRow>>;
+    /// The volunteers of these blind indices (those registered; any order).
+    async fn volunteers_by_iin_indices(&self, indices: &[Vec<u8>]) -> Result<Vec<VolunteerRow>>;
     /// Volunteers whose normalised names contain `needle` (already normalised), by id, after
     /// the id `after`, at most `limit`.
     async fn find_volunteers(

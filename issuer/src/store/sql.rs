@@ -94,6 +94,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// `BEGIN IMMEDIATE` holds the database's write lock already: no row locks needed.
+    const LOCKS_ROWS: bool = false;
+
     /// Open (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`).
     pub async fn connect(url: &str) -> Result<SqliteStore> {
         let opts: SqliteConnectOptions = url.parse()?;
@@ -132,6 +135,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// Concurrent transactions: a volunteer's row is locked before its checks.
+    const LOCKS_ROWS: bool = true;
+
     /// Connect to `postgres://…`.
     pub async fn connect(url: &str) -> Result<PgStore> {
         let pool = PgPoolOptions::new()
@@ -456,6 +462,49 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Append entries in order, reading and writing the chain's head once (batches).
+            async fn audit_append_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                entries: &[AuditEntry],
+            ) -> Result<()> {
+                let n = i64::try_from(entries.len()).map_err(|_| StoreError::Corrupt("count"))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                let (last, mut prev): (i64, Vec<u8>) = sqlx::query_as(
+                    "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+                )
+                .bind(n)
+                .fetch_one(&mut **tx)
+                .await?;
+                for (seq, e) in (last - n + 1..).zip(entries) {
+                    let hash = audit::entry_hash(&prev, seq, e);
+                    sqlx::query(
+                        "INSERT INTO audit_log (seq, at, actor, action, office_id, subject, \
+                         request_id, detail, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(seq)
+                    .bind(e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.office_id)
+                    .bind(&e.subject)
+                    .bind(&e.request_id)
+                    .bind(&e.detail)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut **tx)
+                    .await?;
+                    prev = hash;
+                }
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&prev)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             /// Insert a credential at a random free status index: draw, sign, insert; retry
             /// on a taken index. Returns the index and what `sign` gave besides the token.
             async fn place<T: Send>(
@@ -589,33 +638,26 @@ macro_rules! impl_store {
                     None => return Ok(Ok(None)),
                     Some(VolunteerLink::Existing(id)) => id.clone(),
                     Some(VolunteerLink::Register(v)) => {
-                        let found: Option<(String,)> =
+                        // A new volunteer has no hours yet: checked against none, then
+                        // inserted, unless the IIN was registered meanwhile (by an earlier row
+                        // of this batch or a concurrent request): then linked and checked.
+                        if let Err(r) = check(&[])? {
+                            return Ok(Err(r));
+                        }
+                        if Self::insert_volunteer(tx, v).await? {
+                            return Ok(Ok(Some((v.id.clone(), true))));
+                        }
+                        let (id,): (String,) =
                             sqlx::query_as("SELECT id FROM volunteers WHERE iin_index = $1")
-                                .bind(&v.iin_index)
-                                .fetch_optional(&mut **tx)
-                                .await?;
-                        match found {
-                            Some((id,)) => id,
-                            None => {
-                                if let Err(r) = check(&[])? {
-                                    return Ok(Err(r));
-                                }
-                                if Self::insert_volunteer(tx, v).await? {
-                                    return Ok(Ok(Some((v.id.clone(), true))));
-                                }
-                                // Registered by a concurrent request meanwhile.
-                                let (id,): (String,) = sqlx::query_as(
-                                    "SELECT id FROM volunteers WHERE iin_index = $1",
-                                )
                                 .bind(&v.iin_index)
                                 .fetch_one(&mut **tx)
                                 .await?;
-                                id
-                            }
-                        }
+                        id
                     }
                 };
-                if !Self::lock_volunteer(tx, &existing_id).await? {
+                // Volunteers are never deleted, so on SQLite (one writer) the id read before the
+                // transaction still exists; PostgreSQL locks the row for the checks below.
+                if Self::LOCKS_ROWS && !Self::lock_volunteer(tx, &existing_id).await? {
                     return Err(StoreError::NotFound);
                 }
                 if facts.hours.is_some() {
@@ -1246,6 +1288,7 @@ macro_rules! impl_store {
                     return Ok(answer);
                 }
                 let mut done = Vec::with_capacity(items.len());
+                let mut entries = Vec::with_capacity(items.len());
                 for (i, new) in items.iter().enumerate() {
                     let f = facts.get(i).ok_or(StoreError::Corrupt("batch facts"))?;
                     let linked = match Self::link(&mut tx, f, limits).await? {
@@ -1260,20 +1303,41 @@ macro_rules! impl_store {
                     Self::insert_facts(&mut tx, new.id, linked.as_ref(), f).await?;
                     let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
                     if let Some((vid, true)) = &linked {
-                        Self::audit_append(&mut tx, &Self::registered_entry(entry, vid)).await?;
+                        entries.push(Self::registered_entry(entry, vid));
                     }
-                    Self::audit_append(&mut tx, entry).await?;
+                    entries.push(entry.clone());
                     done.push(Ok(Placed {
                         index,
                         token,
                         volunteer: linked,
                     }));
                 }
+                Self::audit_append_all(&mut tx, &entries).await?;
                 let body = respond(&done);
                 let now = items.first().map_or(0, |n| n.issued_at);
                 Self::idem_store(&mut tx, idem, 200, &body, now).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
+            }
+
+            async fn volunteers_by_iin_indices(
+                &self,
+                indices: &[Vec<u8>],
+            ) -> Result<Vec<VolunteerRow>> {
+                let mut out = Vec::new();
+                for chunk in indices.chunks(500) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT {VOL_COLUMNS} FROM volunteers WHERE iin_index IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, VolTuple>(&sql);
+                    for index in chunk {
+                        q = q.bind(index);
+                    }
+                    out.extend(q.fetch_all(&self.pool).await?.into_iter().map(vol_row));
+                }
+                Ok(out)
             }
 
             async fn list_credentials(
