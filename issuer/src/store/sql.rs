@@ -592,8 +592,7 @@ macro_rules! impl_store {
                     "SELECT f.credential_id, f.hours, f.period_start, f.period_end, f.event_key \
                      FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
                      WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
-                     AND f.hours IS NOT NULL AND f.period_end >= $2 AND f.period_start <= $3 \
-                     ORDER BY c.issued_at, c.id",
+                     AND f.hours IS NOT NULL AND f.period_end >= $2 AND f.period_start <= $3",
                 )
                 .bind(volunteer_id)
                 .bind(start)
@@ -1426,17 +1425,21 @@ macro_rules! impl_store {
                     Option<String>,
                     Option<String>,
                     Option<String>,
+                    i64,
                 );
-                let rows: Vec<Row> = sqlx::query_as(
-                    "SELECT c.id, c.kind, c.office_id, f.hours, f.category, f.period_end, f.entry \
-                     FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
+                // No ORDER BY: SQLite would then walk every credential in issue order; the
+                // volunteer's rows (found through the facts index) are sorted here instead.
+                let mut rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.kind, c.office_id, f.hours, f.category, f.period_end, f.entry, \
+                     c.issued_at FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
                      WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
-                     AND ($2 IS NULL OR c.office_id = $2) ORDER BY c.issued_at, c.id",
+                     AND ($2 IS NULL OR c.office_id = $2)",
                 )
                 .bind(volunteer_id)
                 .bind(office)
                 .fetch_all(&self.pool)
                 .await?;
+                rows.sort_by(|a, b| (a.7, &a.0).cmp(&(b.7, &b.0)));
                 Ok(rows
                     .into_iter()
                     .map(|r| FactRow {
