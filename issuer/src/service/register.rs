@@ -22,7 +22,7 @@ use crate::volunteers::{self, Names, PassportFact};
 
 /// Prefix of a stored token sealed under the KEK (older rows hold the token as issued).
 const SEALED_TOKEN: &str = "sealed:v1:";
-/// Default and largest page of a listing.
+/// Default page of a listing.
 const DEFAULT_LIMIT: i64 = 50;
 /// Largest page of a listing.
 pub const MAX_LIMIT: i64 = 100;
