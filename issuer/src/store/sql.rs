@@ -309,6 +309,9 @@ fn hours_fact(t: (String, f64, String, String, String)) -> Result<HoursFact> {
     })
 }
 
+/// Hours facts placed in the current batch but not inserted yet, by volunteer id.
+type Pending = std::collections::HashMap<String, Vec<HoursFact>>;
+
 fn indices(rows: Vec<(i64,)>) -> Result<Vec<u64>> {
     rows.into_iter()
         .map(|(i,)| u64::try_from(i).map_err(|_| StoreError::Corrupt("credentials.status_index")))
@@ -477,26 +480,40 @@ macro_rules! impl_store {
                 .bind(n)
                 .fetch_one(&mut **tx)
                 .await?;
+                let mut rows = Vec::with_capacity(entries.len());
                 for (seq, e) in (last - n + 1..).zip(entries) {
                     let hash = audit::entry_hash(&prev, seq, e);
-                    sqlx::query(
+                    rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+                }
+                // 50 rows (500 parameters) per statement.
+                for chunk in rows.chunks(50) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|r| {
+                            let marks: Vec<String> =
+                                (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                            format!("({})", marks.join(", "))
+                        })
+                        .collect();
+                    let sql = format!(
                         "INSERT INTO audit_log (seq, at, actor, action, office_id, subject, \
-                         request_id, detail, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(seq)
-                    .bind(e.at)
-                    .bind(&e.actor)
-                    .bind(&e.action)
-                    .bind(&e.office_id)
-                    .bind(&e.subject)
-                    .bind(&e.request_id)
-                    .bind(&e.detail)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut **tx)
-                    .await?;
-                    prev = hash;
+                         request_id, detail, prev_hash, hash) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (seq, e, prev_hash, hash) in chunk {
+                        q = q
+                            .bind(*seq)
+                            .bind(e.at)
+                            .bind(&e.actor)
+                            .bind(&e.action)
+                            .bind(&e.office_id)
+                            .bind(&e.subject)
+                            .bind(&e.request_id)
+                            .bind(&e.detail)
+                            .bind(prev_hash)
+                            .bind(hash);
+                    }
+                    q.execute(&mut **tx).await?;
                 }
                 sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                     .bind(&prev)
@@ -604,10 +621,12 @@ macro_rules! impl_store {
 
             /// Link the volunteer (registering or locking it) and run the checks.
             /// `Ok(Err(refusal))`: refused, nothing written.
+            /// `pending`: hours facts of this batch not inserted yet, by volunteer id.
             async fn link(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 facts: &NewFacts,
                 limits: &Limits,
+                pending: &Pending,
             ) -> Result<std::result::Result<Option<Linked>, Refusal>> {
                 let check = |existing: &[HoursFact]| -> Result<std::result::Result<(), Refusal>> {
                     let Some(h) = &facts.hours else {
@@ -660,7 +679,11 @@ macro_rules! impl_store {
                     return Err(StoreError::NotFound);
                 }
                 if facts.hours.is_some() {
-                    let existing = Self::overlapping_hours(tx, &existing_id, start, end).await?;
+                    let mut existing =
+                        Self::overlapping_hours(tx, &existing_id, start, end).await?;
+                    if let Some(more) = pending.get(&existing_id) {
+                        existing.extend(more.iter().cloned());
+                    }
                     if let Err(r) = check(&existing)? {
                         return Ok(Err(r));
                     }
@@ -693,6 +716,42 @@ macro_rules! impl_store {
                 .bind(facts.entry.as_deref())
                 .execute(&mut **tx)
                 .await?;
+                Ok(())
+            }
+
+            /// Insert facts rows `(credential id, volunteer id, facts)`, 50 per statement.
+            async fn insert_facts_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rows: &[(&str, String, &NewFacts)],
+            ) -> Result<()> {
+                for chunk in rows.chunks(50) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|r| {
+                            let marks: Vec<String> =
+                                (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+                            format!("({})", marks.join(", "))
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO credential_facts (credential_id, volunteer_id, hours, \
+                         category, period_start, period_end, event_key, entry) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (cid, vid, f) in chunk {
+                        let h = f.hours.as_ref();
+                        q = q
+                            .bind(*cid)
+                            .bind(vid.as_str())
+                            .bind(h.map(|h| h.hours))
+                            .bind(h.and_then(|h| h.category.as_deref()))
+                            .bind(h.map(|h| h.period_start.as_str()))
+                            .bind(h.map(|h| h.period_end.as_str()))
+                            .bind(h.map(|h| h.event_key.as_str()))
+                            .bind(f.entry.as_deref());
+                    }
+                    q.execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
@@ -1257,7 +1316,7 @@ macro_rules! impl_store {
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
-                let linked = Self::link(&mut tx, facts, limits)
+                let linked = Self::link(&mut tx, facts, limits, &Pending::new())
                     .await?
                     .map_err(StoreError::Refused)?;
                 let one = |index: u64| sign(index, linked.as_ref());
@@ -1288,9 +1347,13 @@ macro_rules! impl_store {
                 }
                 let mut done = Vec::with_capacity(items.len());
                 let mut entries = Vec::with_capacity(items.len());
+                // Facts are inserted together at the end; until then the checks of later rows
+                // see this batch's hours through `pending`.
+                let mut pending = Pending::new();
+                let mut fact_rows = Vec::with_capacity(items.len());
                 for (i, new) in items.iter().enumerate() {
                     let f = facts.get(i).ok_or(StoreError::Corrupt("batch facts"))?;
-                    let linked = match Self::link(&mut tx, f, limits).await? {
+                    let linked = match Self::link(&mut tx, f, limits, &pending).await? {
                         Ok(l) => l,
                         Err(refusal) => {
                             done.push(Err(refusal));
@@ -1299,7 +1362,21 @@ macro_rules! impl_store {
                     };
                     let one = |index: u64| sign(i, index);
                     let (index, token) = Self::place(&mut tx, new, &one).await?;
-                    Self::insert_facts(&mut tx, new.id, linked.as_ref(), f).await?;
+                    if let Some((vid, _)) = &linked {
+                        if let Some(h) = &f.hours {
+                            let date = |s: &str| {
+                                IsoDate::parse(s).ok_or(StoreError::Corrupt("period"))
+                            };
+                            pending.entry(vid.clone()).or_default().push(HoursFact {
+                                credential_id: new.id.to_owned(),
+                                hours: h.hours,
+                                start: date(&h.period_start)?,
+                                end: date(&h.period_end)?,
+                                event_key: h.event_key.clone(),
+                            });
+                        }
+                        fact_rows.push((new.id, vid.clone(), f));
+                    }
                     let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
                     if let Some((vid, true)) = &linked {
                         entries.push(Self::registered_entry(entry, vid));
@@ -1311,6 +1388,7 @@ macro_rules! impl_store {
                         volunteer: linked,
                     }));
                 }
+                Self::insert_facts_all(&mut tx, &fact_rows).await?;
                 Self::audit_append_all(&mut tx, &entries).await?;
                 let body = respond(&done);
                 let now = items.first().map_or(0, |n| n.issued_at);
