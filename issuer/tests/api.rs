@@ -196,6 +196,7 @@ on_both_backends!(
     passport_of_an_officer_counts_its_office_only,
     raw_database_holds_no_iin_in_plaintext_or_base64,
     concurrent_requests_racing_the_daily_cap_issue_exactly_one,
+    linked_issuance_rolls_over_and_signs_with_the_active_key,
 );
 
 fn hours_body() -> Value {
@@ -3130,4 +3131,100 @@ async fn concurrent_requests_racing_the_daily_cap_issue_exactly_one(h: Harness) 
         assert_eq!(refused.json()["code"], "DAILY_HOURS_OVER_CAP");
     }
     assert_eq!(h.service.store().credential_count().await.unwrap(), 3);
+}
+
+// ---- the linked paths with the operations of the store -----------------------------------
+
+/// The status lists (`used` counts) of the national office.
+async fn national_used(h: &Harness) -> Vec<i64> {
+    national_lists(h)
+        .await
+        .iter()
+        .map(|l| l["used"].as_i64().unwrap())
+        .collect()
+}
+
+/// Linked issuance does what the plain one did: a batch of linked rows (one refused by a
+/// check) carries on in the next status list at 90 %, each row naming its list and counted in
+/// it; after a rotation a linked single issue and a passport are signed with the key now
+/// active and placed in the current list.
+async fn linked_issuance_rolls_over_and_signs_with_the_active_key(h: Harness) {
+    let capacity = vpass_issuer::store::list_capacity(status::MIN_ENTRIES as i64);
+    let id = registered(&h, &iin(0)).await;
+    set_used(&h, 1, capacity - 1).await;
+    let rows = json!([
+        hours_for(&id, "Clean-up", 8.0, "2026-03-01", "2026-03-01"),
+        hours_for(&id, "Clean-up", 8.0, "2026-03-01", "2026-03-01"),
+        hours_for(&id, "Night shift", 4.0, "2026-03-02", "2026-03-02"),
+    ])
+    .to_string();
+    let b = send(
+        &h.app,
+        batch_request(&h.token, "lb", "application/json", rows),
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK);
+    let b = b.json();
+    let issued = b["issued"].as_array().unwrap();
+    let numbers: Vec<u64> = issued.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, vec![1, 3], "{b}");
+    let list_of = |r: &Value| r["status_list"].as_str().unwrap().to_owned();
+    assert!(list_of(&issued[0]).ends_with("/status/national/1"), "{b}");
+    assert!(list_of(&issued[1]).ends_with("/status/national/2"), "{b}");
+    assert_eq!(b["status_list"], issued[0]["status_list"]);
+    for row in issued {
+        assert_eq!(row["volunteer"], json!({"id": id, "registered": false}));
+        assert!(verify_offline(&h, row["credential"].as_str().unwrap())
+            .await
+            .unwrap()
+            .ends_with("#key-1"));
+    }
+    let errors = b["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{b}");
+    assert_eq!(errors[0]["row"], 2);
+    assert_eq!(errors[0]["code"], "DUPLICATE_EVENT");
+    assert_eq!(errors[0]["credential"], issued[0]["id"]);
+    assert_eq!(national_used(&h).await, vec![capacity, 1]);
+
+    let r = send(
+        &h.app,
+        rotate_request(&h.token, "national", "lrot", json!({"reason": "test"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let new_kid = r.json()["kid"].as_str().unwrap().to_owned();
+    assert!(new_kid.ends_with("#key-2"));
+    let a = issue(
+        &h,
+        "l1",
+        &hours_for(&id, "Library", 2.0, "2026-03-03", "2026-03-03"),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let a = a.json();
+    assert!(list_of(&a).ends_with("/status/national/2"), "{a}");
+    assert_eq!(
+        verify_offline(&h, a["credential"].as_str().unwrap()).await,
+        Ok(new_kid.clone())
+    );
+    let p = passport(&h, &h.token, "lp", &id, "").await;
+    assert_eq!(
+        p.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&p.body)
+    );
+    let p = p.json();
+    assert!(list_of(&p).ends_with("/status/national/2"), "{p}");
+    assert_eq!(p["volunteer"], json!({"id": id, "registered": false}));
+    assert_eq!(
+        verify_offline(&h, p["credential"].as_str().unwrap()).await,
+        Ok(new_kid)
+    );
+    assert_eq!(national_used(&h).await, vec![capacity, 3]);
 }
