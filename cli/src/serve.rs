@@ -55,6 +55,21 @@ pub struct ServeArgs {
     /// Days an Idempotency-Key is remembered; a retry after that is a new request (0 = forever).
     #[arg(long, env = "VPASS_IDEMPOTENCY_RETENTION_DAYS", default_value_t = vpass_issuer::service::DEFAULT_IDEMPOTENCY_RETENTION_DAYS)]
     idempotency_retention_days: u32,
+    /// Most hours one credential may certify (plausibility check HOURS_OVER_CAP).
+    #[arg(long, env = "VPASS_MAX_HOURS_PER_CREDENTIAL", default_value_t = vpass_issuer::volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL, value_parser = positive_hours)]
+    max_hours_per_credential: f64,
+    /// Most hours one volunteer may have on one day, all credentials together, each
+    /// credential's hours spread evenly over its period (check DAILY_HOURS_OVER_CAP).
+    #[arg(long, env = "VPASS_MAX_HOURS_PER_DAY", default_value_t = vpass_issuer::volunteers::DEFAULT_MAX_HOURS_PER_DAY, value_parser = positive_hours)]
+    max_hours_per_day: f64,
+}
+
+/// A number of hours greater than 0.
+fn positive_hours(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
+        _ => Err(format!("{s:?} is not a number of hours greater than 0")),
+    }
 }
 
 impl ServeArgs {
@@ -69,6 +84,8 @@ impl ServeArgs {
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_failures_per_minute: self.auth_failures_per_minute,
             idempotency_retention_days: self.idempotency_retention_days,
+            max_hours_per_credential: self.max_hours_per_credential,
+            max_hours_per_day: self.max_hours_per_day,
         }
     }
 }
@@ -253,6 +270,8 @@ mod tests {
         );
         assert_eq!(config.rate_limit_per_minute, 6000);
         assert_eq!(config.idempotency_retention_days, 14);
+        assert_eq!(config.max_hours_per_credential, 500.0);
+        assert_eq!(config.max_hours_per_day, 12.5);
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/vpass"));
     }
 
@@ -302,6 +321,7 @@ mod tests {
                 "key `rate-limit-per-minute`",
             ),
             ("data-dir = [1, 2]\n", "key `data-dir`"),
+            ("max-hours-per-day = 0\n", "key `max-hours-per-day`"),
             ("config = \"other.toml\"\n", "unknown key `config`"),
             ("listen = \n", "not a TOML file"),
         ] {

@@ -135,6 +135,13 @@ impl Kek {
         out
     }
 
+    /// A 32-byte key for `purpose`, derived from the KEK: HMAC-SHA256(KEK, purpose). Used for
+    /// the IIN blind index (`vpass/v1/blind-index/iin`), so that rotating the KEK is the only
+    /// secret to keep.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        hmac_sha256(&self.0, purpose.as_bytes())
+    }
+
     /// Open a value sealed with [`Kek::seal`] under the same `label`.
     pub fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let fail = || CryptoError::Open(label.to_owned());
@@ -208,6 +215,19 @@ pub fn random_below(bound: u64) -> u64 {
     }
 }
 
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail.
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(msg);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
+    }
+}
+
 /// SHA-256.
 pub fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
@@ -254,6 +274,19 @@ mod tests {
         assert!(kek.open("office-key:a", &tampered).is_err());
         assert!(kek.open("office-key:a", &[]).is_err());
         assert!(kek.open("office-key:a", &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn hmac_sha256_matches_rfc4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let kek = Kek::from_bytes([7; 32]);
+        assert_eq!(kek.derive("a"), kek.derive("a"));
+        assert_ne!(kek.derive("a"), kek.derive("b"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod http;
 pub mod offices;
 pub mod service;
 pub mod store;
+pub mod volunteers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
-use vpass_credential::model::{self, Credential, CredentialKind};
+use vpass_credential::model::{self, Credential, CredentialKind, Subject};
 use vpass_credential::sdjwt::{self, PathSeg};
 use vpass_credential::status::{self, StatusList};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
@@ -21,10 +21,13 @@ use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
 use crate::offices;
 use crate::store::{
-    ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, NewCredential, NewOperator,
-    OfficeRow, OfficeSeed, PgStore, Placed, Placement, Revocation, Rotation, SqliteStore,
-    StatusListRow, Store, StoreError,
+    ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, Linked, NewCredential, NewFacts,
+    NewHours, NewOperator, OfficeRow, OfficeSeed, PgStore, Placed, Placement, Revocation, Rotation,
+    SqliteStore, StatusListRow, Store, StoreError, VolunteerLink,
 };
+use crate::volunteers::{self, HoursCaps, Refusal};
+
+mod register;
 
 /// Entries in each status list (the W3C minimum, 16 KiB).
 pub const STATUS_LIST_SIZE: i64 = status::MIN_ENTRIES as i64;
@@ -77,6 +80,10 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// Days an idempotency record is kept; a retry after that is a new request. 0 = forever.
     pub idempotency_retention_days: u32,
+    /// Most hours one credential may certify (check `HOURS_OVER_CAP`).
+    pub max_hours_per_credential: f64,
+    /// Most hours of one volunteer on one day (check `DAILY_HOURS_OVER_CAP`).
+    pub max_hours_per_day: f64,
 }
 
 impl Config {
@@ -91,6 +98,8 @@ impl Config {
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURE_LIMIT,
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
+            max_hours_per_credential: volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL,
+            max_hours_per_day: volunteers::DEFAULT_MAX_HOURS_PER_DAY,
         }
     }
 
@@ -100,6 +109,14 @@ impl Config {
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_failures_per_minute: self.auth_failures_per_minute,
             idempotency_retention_days: self.idempotency_retention_days,
+        }
+    }
+
+    /// The caps of the plausibility checks.
+    pub fn caps(&self) -> HoursCaps {
+        HoursCaps {
+            max_hours_per_credential: self.max_hours_per_credential,
+            max_hours_per_day: self.max_hours_per_day,
         }
     }
 
@@ -232,11 +249,16 @@ pub struct Service {
     /// Office keys opened so far, by kid. Which one signs is read from the database in each
     /// transaction (the office's active key), so a rotation elsewhere takes effect at once.
     signers: RwLock<HashMap<String, Arc<SigningKey>>>,
+    /// Opens office keys; seals national IDs, stored tokens and stored answers.
     kek: Kek,
     limits: Limits,
     root: SigningKey,
     public_url: String,
     clock: Box<dyn Clock + Send + Sync>,
+    /// The key of the IIN blind index, derived from the KEK.
+    blind_key: [u8; 32],
+    /// The caps of the plausibility checks.
+    caps: HoursCaps,
 }
 
 impl std::fmt::Debug for Service {
@@ -294,7 +316,8 @@ pub async fn open(config: &Config) -> Result<Opened, StartError> {
     }
     let service = Service::load(store, &kek, clock)
         .await?
-        .with_limits(config.limits());
+        .with_limits(config.limits())
+        .with_caps(config.caps());
     service
         .trust_list(initial_admin_token.is_some())
         .await
@@ -603,6 +626,7 @@ struct IssueRequest {
     holder: Option<PublicKey>,
     format: &'static str,
     kind: CredentialKind,
+    facts: NewFacts,
 }
 
 impl Service {
@@ -647,7 +671,15 @@ impl Service {
             root,
             public_url,
             clock,
+            blind_key: kek.derive(volunteers::BLIND_INDEX_PURPOSE),
+            caps: HoursCaps::default(),
         })
+    }
+
+    /// Set the caps of the plausibility checks.
+    pub fn with_caps(mut self, caps: HoursCaps) -> Service {
+        self.caps = caps;
+        self
     }
 
     /// Replace the clock (tests).
@@ -716,10 +748,17 @@ impl Service {
         })
     }
 
-    fn parse_issue(&self, office: &OfficeRow, body: &[u8]) -> Result<IssueRequest, ApiError> {
-        let value = vpass_credential::json::parse(body, "body")
-            .map_err(|e| ApiError::from_credential(&e, ""))?;
-        parse_issue_value(office, value)
+    /// Parse, link and check one issuance request given as JSON.
+    async fn prepare_issue(
+        &self,
+        op: &Operator,
+        office: &OfficeRow,
+        value: Value,
+        known: Option<&register::Known>,
+    ) -> Result<IssueRequest, ApiError> {
+        let mut draft = draft_issue_value(office, value)?;
+        let link = self.resolve_link(op, &mut draft, known).await?;
+        check_issue(office, draft, link, &self.caps)
     }
     /// What `op` issues for: its office (the key and status list are chosen in the
     /// transaction). Auditors may not issue.
@@ -752,22 +791,45 @@ impl Service {
             key: idem_key,
             request_hash: &request_hash,
         };
-        let req = self.parse_issue(office, body)?;
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let req = self.prepare_issue(op, office, value, None).await?;
+        let detail = format!("{} as {}", req.kind.type_name(), req.format);
+        self.issue_checked(op, office_id, &idem, &req, self.clock.now(), detail)
+            .await
+    }
+
+    /// Issue a checked request for `op` in `office_id` as of `now` (one transaction, see
+    /// [`Store::issue_linked`]; audited with `detail`): `201` with the credential, its status
+    /// index and list, and the volunteer it is linked to.
+    async fn issue_checked(
+        &self,
+        op: &Operator,
+        office_id: &str,
+        idem: &Idem<'_>,
+        req: &IssueRequest,
+        now: UnixTime,
+        detail: String,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let id = crypto::random_uuid();
-        let now = self.clock.now();
-        let sign = |p: &Placement<'_>| -> Result<(String, Vec<u8>), StoreError> {
-            let signer = self.signer(p.key)?;
-            let token = sign_credential(&req, &signer, p.list_url, p.index, now)?;
-            let body = json!({
-                "id": id,
-                "credential": token,
-                "status_index": p.index,
-                "status_list": p.list_url,
-                "format": req.format,
-                "type": req.kind.type_name(),
-            });
-            Ok((token, body.to_string().into_bytes()))
-        };
+        let sign =
+            |p: &Placement<'_>, linked: Option<&Linked>| -> Result<(String, Vec<u8>), StoreError> {
+                let signer = self.signer(p.key)?;
+                let token = sign_credential(req, &signer, p.list_url, p.index, now)?;
+                let mut body = json!({
+                    "id": id,
+                    "credential": token,
+                    "status_index": p.index,
+                    "status_list": p.list_url,
+                    "format": req.format,
+                    "type": req.kind.type_name(),
+                });
+                if let Some((vid, registered)) = linked {
+                    body["volunteer"] = json!({"id": vid, "registered": registered});
+                }
+                let body = self.seal_answer(idem, body.to_string().into_bytes());
+                Ok((self.seal_token(&id, &token), body))
+            };
         let new = NewCredential {
             id: &id,
             office_id,
@@ -783,13 +845,14 @@ impl Service {
             action: "credential.issue".into(),
             office_id: Some(office_id.to_owned()),
             subject: Some(id.clone()),
-            request_id: Some(idem_key.to_owned()),
-            detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
+            request_id: Some(idem.key.to_owned()),
+            detail: Some(detail),
         };
-        match self.store.issue(&idem, &new, &sign, &entry).await? {
-            Answer::Fresh(body) => Ok((201, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+        let answer = self
+            .store
+            .issue_linked(idem, &new, &req.facts, &self.caps, &sign, &entry)
+            .await?;
+        self.open_answer(idem, 201, answer)
     }
 
     /// The rate limits and retention in effect.
@@ -1057,17 +1120,17 @@ impl Service {
             ));
         }
         let now = self.clock.now();
+        let known = self.known_volunteers(&rows).await?;
         let mut valid = Vec::new();
-        let mut errors = Vec::new();
+        let mut errors: Vec<(usize, Value)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
-            match row.and_then(|v| parse_issue_value(office, v)) {
+            let prepared = match row {
+                Ok(v) => self.prepare_issue(op, office, v, Some(&known)).await,
+                Err(e) => Err(e),
+            };
+            match prepared {
                 Ok(req) => valid.push((i + 1, crypto::random_uuid(), req)),
-                Err(e) => errors.push(json!({
-                    "row": i + 1,
-                    "code": e.code,
-                    "field": e.field,
-                    "detail": e.detail,
-                })),
+                Err(e) => errors.push((i + 1, e.row_json(i + 1))),
             }
         }
         let items: Vec<NewCredential<'_>> = valid
@@ -1082,6 +1145,7 @@ impl Service {
                 status: 200,
             })
             .collect();
+        let facts: Vec<NewFacts> = valid.iter().map(|(_, _, req)| req.facts.clone()).collect();
         let audits: Vec<AuditEntry> = valid
             .iter()
             .map(|(row, id, req)| AuditEntry {
@@ -1094,39 +1158,52 @@ impl Service {
                 detail: Some(format!("{} as {}", req.kind.type_name(), req.format)),
             })
             .collect();
-        let sign = |i: usize, p: &Placement<'_>| -> Result<String, StoreError> {
-            let (_, _, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
+        let sign = |i: usize, p: &Placement<'_>| -> Result<(String, String), StoreError> {
+            let (_, id, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
             let signer = self.signer(p.key)?;
-            sign_credential(req, &signer, p.list_url, p.index, now)
+            let token = sign_credential(req, &signer, p.list_url, p.index, now)?;
+            Ok((self.seal_token(id, &token), token))
         };
-        let respond = |done: &[Placed]| -> Vec<u8> {
-            let issued: Vec<Value> = valid
+        let respond = |done: &[Result<Placed, Refusal>]| -> Vec<u8> {
+            let mut issued = Vec::new();
+            let mut all_errors = errors.clone();
+            for ((row, id, _), outcome) in valid.iter().zip(done) {
+                match outcome {
+                    Ok(p) => {
+                        let mut item = json!({
+                            "row": row,
+                            "id": id,
+                            "credential": p.token,
+                            "status_index": p.index,
+                            "status_list": p.list_url,
+                        });
+                        if let Some((vid, registered)) = &p.volunteer {
+                            item["volunteer"] = json!({"id": vid, "registered": registered});
+                        }
+                        issued.push(item);
+                    }
+                    Err(r) => all_errors.push((*row, ApiError::refused(r.clone()).row_json(*row))),
+                }
+            }
+            all_errors.sort_by_key(|(row, _)| *row);
+            // The list of the first row issued (a batch may carry on in the office's next
+            // list; each row names its own).
+            let first_list = done
                 .iter()
-                .zip(done)
-                .map(|((row, id, _), p)| {
-                    json!({"row": row, "id": id, "credential": p.token,
-                           "status_index": p.index, "status_list": p.list_url})
-                })
-                .collect();
-            // The list of the first row (a batch may carry on in the office's next list; each
-            // row names its own).
-            let first_list = done.first().map(|p| p.list_url.clone());
-            json!({
+                .find_map(|d| d.as_ref().ok())
+                .map(|p| p.list_url.clone());
+            let body = json!({
                 "issued": issued,
-                "errors": errors,
+                "errors": all_errors.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
                 "status_list": first_list,
-            })
-            .to_string()
-            .into_bytes()
+            });
+            self.seal_answer(&idem, body.to_string().into_bytes())
         };
-        match self
+        let answer = self
             .store
-            .issue_batch(&idem, &items, &audits, &sign, &respond)
-            .await?
-        {
-            Answer::Fresh(body) => Ok((200, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+            .issue_batch_linked(&idem, &items, &facts, &self.caps, &audits, &sign, &respond)
+            .await?;
+        self.open_answer(&idem, 200, answer)
     }
 
     /// A credential visible to `op`.
@@ -1137,9 +1214,14 @@ impl Service {
             .await?
             .filter(|r| op.role.scope().is_none_or(|o| o == r.office_id))
             .ok_or_else(|| ApiError::not_found("credential"))?;
-        Ok(self.credential_json(&row))
+        let mut v = self.credential_json(&row);
+        v["credential"] = self.open_token(&row.id, &row.token)?.into();
+        v["volunteer"] = self.store.credential_volunteer(id).await?.into();
+        Ok(v)
     }
 
+    /// A stored credential as the API shows it; the token as stored (sealed), which callers
+    /// that show it replace by the opened one.
     fn credential_json(&self, row: &CredentialRow) -> Value {
         let list_url = format!(
             "{}/status/{}/{}",
@@ -1210,7 +1292,16 @@ impl Service {
         let publish = |key: &ActiveKey, row: &StatusListRow, revoked: &[u64]| {
             self.sign_status_list(key, row, revoked)
         };
-        let respond = |row: &CredentialRow| self.credential_json(row).to_string().into_bytes();
+        let respond = |row: &CredentialRow| {
+            let mut v = self.credential_json(row);
+            // The token opened under this KEK when it was issued; if it no longer opens, the
+            // answer leaves it out rather than failing the revocation.
+            v["credential"] = self
+                .open_token(&row.id, &row.token)
+                .unwrap_or_default()
+                .into();
+            self.seal_answer(&idem, v.to_string().into_bytes())
+        };
         let entry = AuditEntry {
             at: now.0,
             actor: op.id.clone(),
@@ -1220,14 +1311,11 @@ impl Service {
             request_id: Some(idem_key.to_owned()),
             detail: Some(reason.clone()),
         };
-        match self
+        let answer = self
             .store
             .revoke(&idem, &rev, &publish, &respond, &entry)
-            .await?
-        {
-            Answer::Fresh(body) => Ok((200, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+            .await?;
+        self.open_answer(&idem, 200, answer)
     }
 
     fn sign_status_list(
@@ -1397,8 +1485,18 @@ fn trust_office(
     })
 }
 
-/// Check one issuance request (a JSON value) for `office`.
-fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, ApiError> {
+/// An issuance request with its request members (`holder`, `format`, `volunteer`,
+/// `confirm`) taken out; the credential itself not checked yet.
+struct Draft {
+    map: Map<String, Value>,
+    holder: Option<PublicKey>,
+    format: &'static str,
+    volunteer: Option<String>,
+    confirm_duplicate: bool,
+}
+
+/// Take the request members out of one issuance request (a JSON value) for `office`.
+fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError> {
     let Value::Object(mut map) = value else {
         return Err(ApiError::bad_request(
             "MALFORMED_CREDENTIAL",
@@ -1426,6 +1524,40 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
         Some(Value::String(f)) if f == "jwt" => "jwt",
         Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
     };
+    let volunteer = match map.remove("volunteer") {
+        None => None,
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 64 => Some(id),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "volunteer",
+                "must be a volunteer id (a string)",
+            ))
+        }
+    };
+    let confirm_duplicate = match map.remove("confirm") {
+        None => false,
+        Some(Value::Array(items)) => {
+            let mut dup = false;
+            for item in items {
+                match item.as_str() {
+                    Some(volunteers::CONFIRM_DUPLICATE_EVENT) => dup = true,
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            "confirm",
+                            "may hold only \"duplicate-event\"",
+                        ))
+                    }
+                }
+            }
+            dup
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "confirm",
+                "must be an array such as [\"duplicate-event\"]",
+            ))
+        }
+    };
     match map.get("issuer") {
         None => {}
         Some(Value::String(s)) if *s == office.did => {}
@@ -1442,6 +1574,30 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
             "is set by the server (a random status-list index); leave it out",
         ));
     }
+    Ok(Draft {
+        map,
+        holder,
+        format,
+        volunteer,
+        confirm_duplicate,
+    })
+}
+
+/// Check a draft (its volunteer resolved) for `office`: the credential profile, the office's
+/// authorisation, the per-credential hours cap; and what is stored beside it.
+fn check_issue(
+    office: &OfficeRow,
+    draft: Draft,
+    link: Option<VolunteerLink>,
+    limits: &HoursCaps,
+) -> Result<IssueRequest, ApiError> {
+    let Draft {
+        mut map,
+        holder,
+        format,
+        confirm_duplicate,
+        ..
+    } = draft;
     map.insert("issuer".into(), office.did.clone().into());
     let mut credential = Value::Object(map);
     // Checked once here with a placeholder index, so signing cannot fail on content.
@@ -1460,17 +1616,64 @@ fn parse_issue_value(office: &OfficeRow, value: Value) -> Result<IssueRequest, A
         )
         .at("type"));
     }
+    let mut facts = NewFacts {
+        volunteer: link,
+        confirm_duplicate,
+        ..NewFacts::default()
+    };
+    match checked.subject() {
+        Subject::Hours(h) => {
+            volunteers::check_cap(h.hours(), limits).map_err(ApiError::refused)?;
+            facts.hours = Some(NewHours {
+                hours: h.hours(),
+                category: h.category().map(|c| c.as_str().to_owned()),
+                period_start: h.period_start().to_string(),
+                period_end: h.period_end().to_string(),
+                event_key: volunteers::event_key(
+                    h.activity(),
+                    h.organization(),
+                    h.period_start(),
+                    h.period_end(),
+                ),
+            });
+        }
+        Subject::Skill(k) => {
+            let mut e = Map::new();
+            e.insert("skill".into(), k.skill().into());
+            if let Some(level) = k.level() {
+                e.insert("level".into(), level.as_str().into());
+            }
+            e.insert("trainingProvider".into(), k.training_provider().into());
+            if let Some(until) = k.valid_until() {
+                e.insert("validUntil".into(), until.to_string().into());
+            }
+            facts.entry = Some(Value::Object(e).to_string());
+        }
+        Subject::Award(a) => {
+            facts.entry = Some(
+                json!({
+                    "award": a.award(),
+                    "awardedBy": a.awarded_by(),
+                    "awardDate": a.award_date().to_string(),
+                })
+                .to_string(),
+            );
+        }
+        _ => {}
+    }
     Ok(IssueRequest {
         credential,
         holder,
         format,
         kind,
+        facts,
     })
 }
 
 /// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
-/// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format` and `id` are
-/// credential members; every other column is a `credentialSubject` member, a dotted name
+/// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format`, `id` and
+/// `volunteer` are credential or request members, `confirm` the request's confirmations
+/// (separated by `;`); every other column is a `credentialSubject` member, a dotted name
 /// (`achievement.name`) a nested one. Empty cells are absent; `hours` is a number. A row
 /// the CSV reader cannot read is an error of that row alone.
 pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
@@ -1535,8 +1738,17 @@ fn csv_row(
             Value::String(cell.to_owned())
         };
         match name.as_str() {
-            "validFrom" | "validUntil" | "holder" | "format" | "id" => {
+            "validFrom" | "validUntil" | "holder" | "format" | "id" | "volunteer" => {
                 top.insert(name.clone(), value);
+            }
+            "confirm" => {
+                let items: Vec<Value> = cell
+                    .split([';', ','])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| Value::String(c.to_owned()))
+                    .collect();
+                top.insert(name.clone(), Value::Array(items));
             }
             _ => {
                 let mut parts = name.split('.').peekable();

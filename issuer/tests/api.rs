@@ -180,6 +180,23 @@ on_both_backends!(
     reject_bad_revocations,
     publications_have_etags_and_answer_304,
     did_document_names_the_office_key,
+    register_read_and_find_volunteers,
+    reject_second_registration_of_an_iin_naming_the_volunteer,
+    reject_bad_volunteer_registrations,
+    issue_for_a_named_volunteer_fills_the_subject_from_the_register,
+    issue_with_an_iin_links_or_registers_the_volunteer,
+    reject_hours_over_the_cap,
+    reject_daily_hours_over_the_cap_naming_the_day,
+    reject_duplicate_event_unless_confirmed_and_revoked_ones_do_not_count,
+    batch_refuses_implausible_rows_and_issues_the_others,
+    csv_batch_links_volunteers_and_confirms_duplicates,
+    list_credentials_filters_paginates_and_scopes,
+    reject_bad_credential_list_parameters,
+    passport_summarises_the_records_and_verifies_offline,
+    passport_of_an_officer_counts_its_office_only,
+    raw_database_holds_no_iin_in_plaintext_or_base64,
+    concurrent_requests_racing_the_daily_cap_issue_exactly_one,
+    linked_issuance_rolls_over_and_signs_with_the_active_key,
 );
 
 fn hours_body() -> Value {
@@ -187,6 +204,12 @@ fn hours_body() -> Value {
     let obj = v.as_object_mut().unwrap();
     obj.remove("issuer");
     obj.remove("credentialStatus");
+    // Not linked to a volunteer (no IIN), so that tests may issue it many times; the linked
+    // cases and the plausibility checks have their own tests.
+    v["credentialSubject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("iin");
     v
 }
 
@@ -1800,4 +1823,1408 @@ async fn expired_idempotency_records_are_purged(h: Harness) {
     )
     .await;
     assert_eq!(never.purge_expired().await.unwrap().0, 0);
+}
+
+// ---- the volunteer register, linking, plausibility checks, listing, passport ----------------
+
+/// The `n`-th valid IIN of a woman born 1995-01-01 (serials whose check digit exists).
+fn iin(n: usize) -> String {
+    (0..10_000)
+        .filter_map(|serial| {
+            let first = format!("9501014{serial:04}");
+            vpass_credential::model::iin_check_digit(&first).map(|d| format!("{first}{d}"))
+        })
+        .nth(n)
+        .unwrap()
+}
+
+fn volunteer_body(iin: &str) -> Value {
+    json!({
+        "name": {"kk": "Айгерим Нұрланова", "ru": "Айгерим Нурланова", "en": "Aigerim Nurlanova"},
+        "iin": iin,
+        "birthDate": "1995-01-01",
+        "region": "KZ-71",
+        "email": "aigerim@example.kz",
+    })
+}
+
+async fn register_with(h: &Harness, token: &str, key: &str, body: &Value) -> Answer {
+    send(
+        &h.app,
+        post(
+            "/api/v1/volunteers",
+            Some(token),
+            Some(key),
+            body.to_string(),
+        ),
+    )
+    .await
+}
+
+/// Register a volunteer as the admin; its id.
+async fn registered(h: &Harness, iin: &str) -> String {
+    // Idempotency keys are the client's: never an IIN (they are stored as given).
+    let key = format!("reg-{}", vpass_issuer::crypto::random_hex(8));
+    let a = register_with(h, &h.token, &key, &volunteer_body(iin)).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    a.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// An hours request for a registered volunteer (name, IIN and birth date from the register).
+fn hours_for(volunteer: &str, activity: &str, hours: f64, start: &str, end: &str) -> Value {
+    let mut v = hours_body();
+    v["volunteer"] = volunteer.into();
+    let s = v["credentialSubject"].as_object_mut().unwrap();
+    s.remove("name");
+    s.insert("activity".into(), activity.into());
+    s.insert("hours".into(), json!(hours));
+    s.insert("periodStart".into(), start.into());
+    s.insert("periodEnd".into(), end.into());
+    v
+}
+
+async fn verified_subject(h: &Harness, token: &str) -> Value {
+    let (_, key) = trusted(h).await;
+    let v = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now())).unwrap();
+    v.claims["credentialSubject"].clone()
+}
+
+async fn register_read_and_find_volunteers(h: Harness) {
+    let the_iin = iin(0);
+    let a = register_with(&h, &h.token, "r1", &volunteer_body(&the_iin)).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let v = a.json();
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["iin"], the_iin.as_str());
+    assert_eq!(v["birthDate"], "1995-01-01");
+    assert_eq!(v["name"]["en"], "Aigerim Nurlanova");
+    // A retry replays the answer.
+    let again = register_with(&h, &h.token, "r1", &volunteer_body(&the_iin)).await;
+    assert_eq!(again.body, a.body);
+    let read = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers/{id}"), Some(&h.token)),
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.json(), v);
+    let missing = send(&h.app, get("/api/v1/volunteers/nope", Some(&h.token))).await;
+    assert_problem(&missing, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+
+    // By IIN: exact, and audited without the IIN.
+    let found = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers?iin={the_iin}"), Some(&h.token)),
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert_eq!(found.json()["volunteers"][0]["id"], id);
+    let none = send(
+        &h.app,
+        get(
+            &format!("/api/v1/volunteers?iin={}", iin(1)),
+            Some(&h.token),
+        ),
+    )
+    .await;
+    assert_eq!(none.json()["volunteers"], json!([]));
+    let audit = send(&h.app, get("/api/v1/audit", Some(&h.token)))
+        .await
+        .json();
+    let entries = audit["entries"].as_array().unwrap();
+    let lookups: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "volunteer.lookup")
+        .collect();
+    assert_eq!(lookups.len(), 2);
+    assert_eq!(lookups[0]["subject"], id);
+    assert!(entries.iter().any(|e| e["action"] == "volunteer.register"));
+    let text = audit.to_string();
+    assert!(
+        !text.contains(&the_iin) && !text.contains("Нурланова"),
+        "{text}"
+    );
+
+    // By name: case-insensitive substring over every spelling.
+    for needle in ["%D0%BD%D0%A3%D0%A0%D0%BB%D0%B0%D0%BD", "NURLAN", "%D2%B1"] {
+        let a = send(
+            &h.app,
+            get(&format!("/api/v1/volunteers?name={needle}"), Some(&h.token)),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{needle}");
+        assert_eq!(a.json()["volunteers"][0]["id"], id, "{needle}");
+    }
+    // Pages of two through three more volunteers named alike.
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let mut body = volunteer_body(&iin(n));
+        body["name"] = json!({"en": format!("Page Tester {n}")});
+        ids.push(
+            register_with(&h, &h.token, &format!("p{n}"), &body)
+                .await
+                .json()["id"]
+                .clone(),
+        );
+    }
+    let first = send(
+        &h.app,
+        get(
+            "/api/v1/volunteers?name=page+tester&limit=2",
+            Some(&h.token),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(first["volunteers"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = send(
+        &h.app,
+        get(
+            &format!("/api/v1/volunteers?name=page+tester&limit=2&cursor={cursor}"),
+            Some(&h.token),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(second["volunteers"].as_array().unwrap().len(), 1);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let mut seen: Vec<Value> = first["volunteers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["volunteers"].as_array().unwrap())
+        .map(|v| v["id"].clone())
+        .collect();
+    seen.sort_by_key(|v| v.to_string());
+    ids.sort_by_key(|v| v.to_string());
+    assert_eq!(seen, ids);
+    // Any operator reads; auditors may not register.
+    let auditor = vpass_issuer::service::add_operator(h.service.store(), "t", "A", "auditor", None)
+        .await
+        .unwrap();
+    let a = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers/{id}"), Some(&auditor)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = register_with(&h, &auditor, "x", &volunteer_body(&iin(9))).await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+}
+
+async fn reject_second_registration_of_an_iin_naming_the_volunteer(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let mut body = volunteer_body(&iin(0));
+    body["name"] = json!({"ru": "Другое Имя"});
+    let a = register_with(&h, &h.token, "second", &body).await;
+    assert_problem(&a, StatusCode::CONFLICT, "VOLUNTEER_EXISTS", Some("iin"));
+    assert_eq!(a.json()["volunteer"], id.as_str());
+    let found = send(
+        &h.app,
+        get(
+            &format!("/api/v1/volunteers?iin={}", iin(0)),
+            Some(&h.token),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(found["volunteers"].as_array().unwrap().len(), 1);
+    // The key of the refused request stored nothing: it can be used again.
+    let a = register_with(&h, &h.token, "second", &volunteer_body(&iin(1))).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+}
+
+async fn reject_bad_volunteer_registrations(h: Harness) {
+    let good = volunteer_body(&iin(0));
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        v
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        (with(&|v| v["iin"] = "950101400122".into()), "iin"),
+        (with(&|v| v["iin"] = "95010140012".into()), "iin"),
+        (
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("iin");
+            }),
+            "iin",
+        ),
+        (with(&|v| v["birthDate"] = "1995-01-02".into()), "birthDate"),
+        (with(&|v| v["region"] = "KZ-XX".into()), "region"),
+        (with(&|v| v["email"] = "not-an-email".into()), "email"),
+        (
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("name");
+            }),
+            "name",
+        ),
+        (with(&|v| v["name"] = json!({})), "name"),
+        (with(&|v| v["name"] = json!({"de": "X"})), "name.de"),
+        (with(&|v| v["name"] = json!({"kk": "  "})), "name.kk"),
+        (with(&|v| v["nickname"] = "A".into()), "nickname"),
+    ];
+    for (i, (body, field)) in cases.iter().enumerate() {
+        let a = register_with(&h, &h.token, &format!("bad-{i}"), body).await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{field}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+        assert_eq!(a.json()["field"], *field, "{}", a.json());
+    }
+    let found = send(&h.app, get("/api/v1/volunteers", Some(&h.token)))
+        .await
+        .json();
+    assert_eq!(found["volunteers"], json!([]));
+}
+
+async fn issue_for_a_named_volunteer_fills_the_subject_from_the_register(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let a = issue(
+        &h,
+        "i1",
+        &hours_for(&id, "Clean-up", 8.0, "2026-03-01", "2026-03-01"),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    assert_eq!(out["volunteer"], json!({"id": id, "registered": false}));
+    let subject = verified_subject(&h, out["credential"].as_str().unwrap()).await;
+    assert_eq!(subject["name"], "Айгерим Нұрланова");
+    assert_eq!(subject["iin"], iin(0).as_str());
+    assert_eq!(subject["birthDate"], "1995-01-01");
+    let cid = out["id"].as_str().unwrap();
+    let read = send(
+        &h.app,
+        get(&format!("/api/v1/credentials/{cid}"), Some(&h.token)),
+    )
+    .await;
+    assert_eq!(read.json()["volunteer"], id.as_str());
+    // Any spelling of the name is accepted; a contradiction is refused, field named.
+    let mut ok = hours_for(&id, "Tree planting", 2.0, "2026-03-02", "2026-03-02");
+    ok["credentialSubject"]["name"] = "aigerim  NURLANOVA".into();
+    assert_eq!(issue(&h, "i2", &ok).await.status, StatusCode::CREATED);
+    let cases = [
+        ("name", json!("Someone Else")),
+        ("iin", json!(iin(1))),
+        ("birthDate", json!("1995-01-02")),
+    ];
+    for (member, value) in cases {
+        let mut bad = hours_for(&id, "Other", 1.0, "2026-03-03", "2026-03-03");
+        bad["credentialSubject"][member] = value;
+        let a = issue(&h, &format!("m-{member}"), &bad).await;
+        assert_problem(
+            &a,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VOLUNTEER_MISMATCH",
+            Some(&format!("credentialSubject.{member}")),
+        );
+    }
+    let a = issue(
+        &h,
+        "u",
+        &hours_for("no-such-id", "X", 1.0, "2026-03-03", "2026-03-03"),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VOLUNTEER_UNKNOWN",
+        Some("volunteer"),
+    );
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 2);
+}
+
+async fn issue_with_an_iin_links_or_registers_the_volunteer(h: Harness) {
+    let mut body = hours_body();
+    body["credentialSubject"]["iin"] = iin(3).into();
+    body["credentialSubject"]["name"] = "Ерлан Серіков".into();
+    let a = issue(&h, "a1", &body).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let linked = a.json()["volunteer"].clone();
+    assert_eq!(linked["registered"], true);
+    let id = linked["id"].as_str().unwrap();
+    let v = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers/{id}"), Some(&h.token)),
+    )
+    .await
+    .json();
+    assert_eq!(v["iin"], iin(3).as_str());
+    assert_eq!(v["name"], json!({"kk": "Ерлан Серіков"}));
+    assert_eq!(v["birthDate"], "1995-01-01");
+    // A second credential with that IIN links to the same volunteer.
+    body["credentialSubject"]["activity"] = "Another event".into();
+    let b = issue(&h, "a2", &body).await.json();
+    assert_eq!(b["volunteer"], json!({"id": id, "registered": false}));
+    // Linked to a volunteer registered by hand too.
+    let other = registered(&h, &iin(4)).await;
+    let mut body = hours_body();
+    body["credentialSubject"]["iin"] = iin(4).into();
+    body["credentialSubject"]["name"] = "Айгерим Нурланова".into();
+    let c = issue(&h, "a3", &body).await.json();
+    assert_eq!(c["volunteer"], json!({"id": other, "registered": false}));
+    let audit = send(&h.app, get("/api/v1/audit", Some(&h.token)))
+        .await
+        .json();
+    let registrations = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "volunteer.register")
+        .count();
+    assert_eq!(registrations, 2);
+}
+
+async fn reject_hours_over_the_cap(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let a = issue(
+        &h,
+        "c1",
+        &hours_for(&id, "Long", 1001.0, "2025-01-01", "2025-12-31"),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "HOURS_OVER_CAP",
+        Some("credentialSubject.hours"),
+    );
+    assert!(a.json()["detail"].as_str().unwrap().contains("1000"));
+    // Unlinked credentials are capped too.
+    let mut body = hours_body();
+    body["credentialSubject"]["hours"] = 1500.into();
+    body["credentialSubject"]["periodStart"] = "2025-01-01".into();
+    let a = issue(&h, "c2", &body).await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "HOURS_OVER_CAP",
+        Some("credentialSubject.hours"),
+    );
+    assert_eq!(
+        issue(
+            &h,
+            "c3",
+            &hours_for(&id, "Long", 1000.0, "2025-01-01", "2025-12-31")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 1);
+}
+
+async fn reject_daily_hours_over_the_cap_naming_the_day(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    // 20 hours over 1–2 March: 10 a day.
+    let first = issue(
+        &h,
+        "d1",
+        &hours_for(&id, "Two days", 20.0, "2026-03-01", "2026-03-02"),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    // 8 more on 2 March is 18.
+    let a = issue(
+        &h,
+        "d2",
+        &hours_for(&id, "Evening", 8.0, "2026-03-02", "2026-03-02"),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "DAILY_HOURS_OVER_CAP",
+        Some("credentialSubject.hours"),
+    );
+    let detail = a.json()["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.contains("2026-03-02") && detail.contains("18 hours"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("10 already recorded") && detail.contains("16 hours a day"),
+        "{detail}"
+    );
+    // 6 more fits exactly; another volunteer is not affected.
+    assert_eq!(
+        issue(
+            &h,
+            "d3",
+            &hours_for(&id, "Evening", 6.0, "2026-03-02", "2026-03-02")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let other = registered(&h, &iin(1)).await;
+    assert_eq!(
+        issue(
+            &h,
+            "d4",
+            &hours_for(&other, "Evening", 8.0, "2026-03-02", "2026-03-02")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    // Revoking frees the day.
+    let a = issue(
+        &h,
+        "d5",
+        &hours_for(&id, "Night", 5.0, "2026-03-01", "2026-03-01"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    let a = issue(
+        &h,
+        "d6",
+        &hours_for(&id, "Night 2", 2.0, "2026-03-01", "2026-03-01"),
+    )
+    .await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "DAILY_HOURS_OVER_CAP",
+        Some("credentialSubject.hours"),
+    );
+    let fid = first.json()["id"].as_str().unwrap().to_owned();
+    let r = send(
+        &h.app,
+        post(
+            &format!("/api/v1/credentials/{fid}/revoke"),
+            Some(&h.token),
+            Some("rv"),
+            r#"{"reason":"typo"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        issue(
+            &h,
+            "d7",
+            &hours_for(&id, "Night 2", 2.0, "2026-03-01", "2026-03-01")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+}
+
+async fn reject_duplicate_event_unless_confirmed_and_revoked_ones_do_not_count(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let body = hours_for(&id, "Сенбілік", 2.0, "2026-03-01", "2026-03-01");
+    let first = issue(&h, "e1", &body).await.json();
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    // The same event, written differently (case, spaces), is the same event.
+    let mut same = body.clone();
+    same["credentialSubject"]["activity"] = " сенбілік ".into();
+    same["credentialSubject"]["organization"] = "ASTANA  volunteer center".into();
+    let a = issue(&h, "e2", &same).await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "DUPLICATE_EVENT",
+        Some("credentialSubject.activity"),
+    );
+    assert_eq!(a.json()["credential"], first_id.as_str());
+    assert!(a.json()["detail"].as_str().unwrap().contains(&first_id));
+    // Confirmed, it is issued.
+    let mut confirmed = same.clone();
+    confirmed["confirm"] = json!(["duplicate-event"]);
+    let second = issue(&h, "e3", &confirmed).await;
+    assert_eq!(
+        second.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+    let mut bad = same.clone();
+    bad["confirm"] = json!(["anything"]);
+    assert_problem(
+        &issue(&h, "e4", &bad).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_FIELD",
+        Some("confirm"),
+    );
+    // Revoked credentials do not count.
+    for (n, cid) in [
+        first_id.clone(),
+        second.json()["id"].as_str().unwrap().to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = send(
+            &h.app,
+            post(
+                &format!("/api/v1/credentials/{cid}/revoke"),
+                Some(&h.token),
+                Some(&format!("r{n}")),
+                r#"{"reason":"dup"}"#,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(issue(&h, "e5", &body).await.status, StatusCode::CREATED);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 3);
+}
+
+async fn batch_refuses_implausible_rows_and_issues_the_others(h: Harness) {
+    let a_id = registered(&h, &iin(0)).await;
+    let mut new_person = hours_body();
+    new_person["credentialSubject"]["iin"] = iin(5).into();
+    new_person["credentialSubject"]["activity"] = "Event one".into();
+    new_person["credentialSubject"]["periodStart"] = "2026-03-01".into();
+    new_person["credentialSubject"]["periodEnd"] = "2026-03-01".into();
+    new_person["credentialSubject"]["hours"] = 3.into();
+    let mut dup_confirmed = hours_for(&a_id, "Event one", 2.0, "2026-03-01", "2026-03-01");
+    dup_confirmed["confirm"] = json!(["duplicate-event"]);
+    let rows = json!([
+        hours_for(&a_id, "Event one", 2.0, "2026-03-01", "2026-03-01"),
+        hours_for(&a_id, "Event one", 2.0, "2026-03-01", "2026-03-01"),
+        hours_for(&a_id, "Marathon", 15.0, "2026-03-01", "2026-03-01"),
+        new_person.clone(),
+        dup_confirmed,
+        hours_for(&a_id, "Huge", 5000.0, "2025-01-01", "2025-12-31"),
+        new_person,
+    ]);
+    let a = send(
+        &h.app,
+        batch_request(&h.token, "b", "application/json", rows.to_string()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let issued: Vec<u64> = out["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(issued, [1, 4, 5]);
+    let errors = out["errors"].as_array().unwrap();
+    let codes: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (2, "DUPLICATE_EVENT"),
+            (3, "DAILY_HOURS_OVER_CAP"),
+            (6, "HOURS_OVER_CAP"),
+            (7, "DUPLICATE_EVENT")
+        ]
+    );
+    assert_eq!(errors[0]["credential"], out["issued"][0]["id"]);
+    assert_eq!(errors[0]["field"], "credentialSubject.activity");
+    assert_eq!(errors[1]["field"], "credentialSubject.hours");
+    assert_eq!(out["issued"][1]["volunteer"]["registered"], true);
+    assert_eq!(errors[3]["credential"], out["issued"][1]["id"]);
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 3);
+    // Replayed byte for byte.
+    let again = send(
+        &h.app,
+        batch_request(&h.token, "b", "application/json", rows.to_string()),
+    )
+    .await;
+    assert_eq!(again.body, a.body);
+}
+
+async fn csv_batch_links_volunteers_and_confirms_duplicates(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let csv = format!(
+        "volunteer,confirm,hours,activity,organization,periodStart,periodEnd,validFrom,validUntil\n\
+         {id},,4,Clean-up,AVC,2026-03-01,2026-03-01,2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n\
+         {id},,4,Clean-up,AVC,2026-03-01,2026-03-01,2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n\
+         {id},duplicate-event,4,Clean-up,AVC,2026-03-01,2026-03-01,2026-06-01T00:00:00Z,2031-06-01T00:00:00Z\n"
+    );
+    let a = send(&h.app, batch_request(&h.token, "csv", "text/csv", csv)).await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let rows: Vec<u64> = out["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [1, 3]);
+    assert_eq!(out["errors"][0]["code"], "DUPLICATE_EVENT");
+    assert_eq!(out["issued"][0]["volunteer"]["id"], id.as_str());
+    let subject = verified_subject(&h, out["issued"][1]["credential"].as_str().unwrap()).await;
+    assert_eq!(subject["iin"], iin(0).as_str());
+}
+
+async fn list(h: &Harness, token: &str, query: &str) -> Answer {
+    send(
+        &h.app,
+        get(&format!("/api/v1/credentials{query}"), Some(token)),
+    )
+    .await
+}
+
+async fn list_credentials_filters_paginates_and_scopes(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let store = h.service.store();
+    let almaty = add_operator(store, "t", "Almaty", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+    let auditor = add_operator(store, "t", "Aud", "auditor", None)
+        .await
+        .unwrap();
+    let vid = registered(&h, &iin(0)).await;
+    let mut national_ids = Vec::new();
+    for n in 0..3 {
+        let out = issue(
+            &h,
+            &format!("n{n}"),
+            &hours_for(&vid, &format!("E{n}"), 1.0, "2026-03-01", "2026-03-01"),
+        )
+        .await
+        .json();
+        national_ids.push(out["id"].as_str().unwrap().to_owned());
+    }
+    let unlinked = issue(&h, "n-unlinked", &hours_body()).await.json()["id"].clone();
+    let skill: Value = serde_json::from_str(include_str!("../../examples/skill.json")).unwrap();
+    let mut skill = skill;
+    skill.as_object_mut().unwrap().remove("issuer");
+    let mut almaty_ids = Vec::new();
+    for n in 0..2 {
+        let a = send(
+            &h.app,
+            post(
+                "/api/v1/credentials",
+                Some(&almaty),
+                Some(&format!("a{n}")),
+                skill.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        almaty_ids.push(a.json()["id"].as_str().unwrap().to_owned());
+    }
+    let revoked = &national_ids[0];
+    let r = send(
+        &h.app,
+        post(
+            &format!("/api/v1/credentials/{revoked}/revoke"),
+            Some(&h.token),
+            Some("rv"),
+            r#"{"reason":"typo"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let ids = |v: &Value| -> Vec<String> {
+        let mut out: Vec<String> = v["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        out.sort();
+        out
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let all = list(&h, &h.token, "").await;
+    assert_eq!(
+        all.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&all.body)
+    );
+    let all = all.json();
+    assert_eq!(all["credentials"].as_array().unwrap().len(), 6);
+    let first = &all["credentials"][0];
+    assert!(
+        first.get("credential").is_none(),
+        "the list holds no tokens: {first}"
+    );
+    for member in [
+        "id",
+        "type",
+        "format",
+        "office",
+        "volunteer",
+        "issued_at",
+        "revoked",
+    ] {
+        assert!(first.get(member).is_some(), "{member}");
+    }
+    // Filters.
+    let by_vol = list(&h, &auditor, &format!("?volunteer={vid}"))
+        .await
+        .json();
+    assert_eq!(ids(&by_vol), sorted(national_ids.clone()));
+    assert!(by_vol["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["volunteer"] == vid.as_str()));
+    let active = list(&h, &h.token, &format!("?volunteer={vid}&status=active"))
+        .await
+        .json();
+    assert_eq!(ids(&active), sorted(national_ids[1..].to_vec()));
+    let gone = list(&h, &h.token, "?status=revoked").await.json();
+    assert_eq!(ids(&gone), vec![revoked.clone()]);
+    assert_eq!(gone["credentials"][0]["revoked"]["reason"], "typo");
+    let skills = list(&h, &h.token, "?type=VolunteerSkillCredential")
+        .await
+        .json();
+    assert_eq!(ids(&skills), sorted(almaty_ids.clone()));
+    let office = list(
+        &h,
+        &h.token,
+        "?office=national&type=VolunteerHoursCredential",
+    )
+    .await
+    .json();
+    let mut expected = national_ids.clone();
+    expected.push(unlinked.as_str().unwrap().to_owned());
+    assert_eq!(ids(&office), sorted(expected));
+    let future = list(&h, &h.token, "?issued_after=2999-01-01T00:00:00Z")
+        .await
+        .json();
+    assert_eq!(future["credentials"], json!([]));
+    let past = list(&h, &h.token, "?issued_before=2000-01-01T00:00:00Z")
+        .await
+        .json();
+    assert_eq!(past["credentials"], json!([]));
+    let window = list(
+        &h,
+        &h.token,
+        "?issued_after=2000-01-01T00:00:00Z&issued_before=2999-01-01T00:00:00Z",
+    )
+    .await
+    .json();
+    assert_eq!(window["credentials"].as_array().unwrap().len(), 6);
+    // Keyset pages of 4: every credential once.
+    let mut seen = Vec::new();
+    let mut query = "?limit=4".to_owned();
+    loop {
+        let page = list(&h, &h.token, &query).await.json();
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => query = format!("?limit=4&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut everything = national_ids.clone();
+    everything.extend(almaty_ids.clone());
+    everything.push(unlinked.as_str().unwrap().to_owned());
+    assert_eq!(sorted(seen), sorted(everything));
+    // Officers see their office's only.
+    let mine = list(&h, &almaty, "").await.json();
+    assert_eq!(ids(&mine), sorted(almaty_ids.clone()));
+    let theirs = list(&h, &almaty, "?office=national").await;
+    assert_problem(&theirs, StatusCode::FORBIDDEN, "FORBIDDEN", Some("office"));
+}
+
+async fn reject_bad_credential_list_parameters(h: Harness) {
+    for (query, field) in [
+        ("?status=gone", "status"),
+        ("?limit=0", "limit"),
+        ("?limit=101", "limit"),
+        ("?limit=x", "limit"),
+        ("?issued_after=yesterday", "issued_after"),
+        ("?issued_before=2026-01-01", "issued_before"),
+        ("?cursor=%%%", "cursor"),
+        ("?cursor=bm9jb2xvbg", "cursor"),
+        ("?office=kz-00", "office"),
+        ("?type=VolunteerCredential", "type"),
+        ("?colour=red", "colour"),
+        ("?limit=1&limit=2", "limit"),
+    ] {
+        let a = list(&h, &h.token, query).await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, "INVALID_FIELD", Some(field));
+    }
+    let a = send(&h.app, get("/api/v1/credentials", None)).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn passport(h: &Harness, token: &str, key: &str, id: &str, body: &str) -> Answer {
+    send(
+        &h.app,
+        post(
+            &format!("/api/v1/volunteers/{id}/passport"),
+            Some(token),
+            Some(key),
+            body.to_owned(),
+        ),
+    )
+    .await
+}
+
+async fn passport_summarises_the_records_and_verifies_offline(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    // An empty record first: zeros and empty arrays.
+    let empty = passport(&h, &h.token, "p0", &id, "").await;
+    assert_eq!(
+        empty.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&empty.body)
+    );
+    let s = verified_subject(&h, empty.json()["credential"].as_str().unwrap()).await;
+    assert_eq!(
+        (
+            s["totalHours"].clone(),
+            s["events"].clone(),
+            s["hoursByCategory"].clone(),
+            s["skills"].clone(),
+            s["awards"].clone()
+        ),
+        (json!(0), json!(0), json!([]), json!([]), json!([]))
+    );
+    let hours = [
+        (
+            "Trees",
+            10.0,
+            Some("environment"),
+            "2026-03-01",
+            "2026-03-02",
+        ),
+        ("Shelter", 5.5, Some("social"), "2026-03-05", "2026-03-05"),
+        ("Marathon", 3.0, None, "2026-04-01", "2026-04-01"),
+        (
+            "Old clean-up",
+            4.0,
+            Some("environment"),
+            "2025-05-01",
+            "2025-05-01",
+        ),
+        ("Revoked", 7.0, Some("social"), "2026-04-02", "2026-04-02"),
+    ];
+    let mut revoke_me = String::new();
+    for (n, (activity, h_, cat, start, end)) in hours.iter().enumerate() {
+        let mut body = hours_for(&id, activity, *h_, start, end);
+        if let Some(c) = cat {
+            body["credentialSubject"]["category"] = (*c).into();
+        }
+        let a = issue(&h, &format!("h{n}"), &body).await;
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        revoke_me = a.json()["id"].as_str().unwrap().to_owned();
+    }
+    let r = send(
+        &h.app,
+        post(
+            &format!("/api/v1/credentials/{revoke_me}/revoke"),
+            Some(&h.token),
+            Some("rv"),
+            r#"{"reason":"not done"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut skill: Value = serde_json::from_str(include_str!("../../examples/skill.json")).unwrap();
+    skill.as_object_mut().unwrap().remove("issuer");
+    skill["volunteer"] = id.clone().into();
+    skill["credentialSubject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    assert_eq!(issue(&h, "s1", &skill).await.status, StatusCode::CREATED);
+    let mut award: Value = serde_json::from_str(include_str!("../../examples/award.json")).unwrap();
+    award.as_object_mut().unwrap().remove("issuer");
+    award["volunteer"] = id.clone().into();
+    award["validFrom"] = "2026-11-01T00:00:00Z".into();
+    award["credentialSubject"]["awardDate"] = "2026-11-01".into();
+    let a = issue(&h, "w1", &award).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+
+    let (trust, key) = trusted(&h).await;
+    let a = passport(&h, &h.token, "p1", &id, r#"{"format": "sd-jwt"}"#).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    assert_eq!(out["type"], "VolunteerPassportCredential");
+    assert_eq!(out["volunteer"]["id"], id.as_str());
+    let token = out["credential"].as_str().unwrap();
+    let v = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now())).unwrap();
+    let s = &v.claims["credentialSubject"];
+    assert_eq!(s["name"], "Айгерим Нұрланова");
+    assert_eq!(s["iin"], iin(0).as_str());
+    assert_eq!(s["region"], "KZ-71");
+    let today = {
+        let t = time::OffsetDateTime::now_utc().date();
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
+    assert_eq!(s["asOf"], today.as_str());
+    assert_eq!(s["totalHours"], json!(22.5));
+    assert_eq!(s["events"], 4);
+    assert_eq!(
+        s["hoursByCategory"],
+        json!([
+            {"category": "social", "year": 2026, "hours": 5.5},
+            {"category": "environment", "year": 2026, "hours": 10},
+            {"category": "other", "year": 2026, "hours": 3},
+            {"category": "environment", "year": 2025, "hours": 4},
+        ])
+    );
+    assert_eq!(
+        s["skills"],
+        json!([{"skill": "First aid", "level": "basic", "trainingProvider": "Kazakhstan Red Crescent", "validUntil": "2028-09-15"}])
+    );
+    assert_eq!(
+        s["awards"],
+        json!([{"award": "Шапағат", "awardedBy": "National Volunteer Center", "awardDate": "2026-11-01"}])
+    );
+    // Valid one year from now.
+    let from = v.claims["nbf"]
+        .as_i64()
+        .or(v.claims["iat"].as_i64())
+        .unwrap();
+    assert_eq!(v.claims["exp"].as_i64().unwrap() - from, 365 * 24 * 3600);
+
+    // Offline: the verifier with the published trust list and status list only.
+    let url = out["status_list"].as_str().unwrap();
+    let path = url.split_once("://").unwrap().1;
+    let path = &path[path.find('/').unwrap()..];
+    let status_token = String::from_utf8(send(&h.app, get(path, None)).await.body).unwrap();
+    let store = vpass_verifier::TrustStore::with_trust_list(Ok(trust), [status_token]);
+    let now = SystemClock.now();
+    let verdict = vpass_verifier::verify(token, &store, &vpass_verifier::Policy::at(now));
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert!(verdict.status.checked && !verdict.status.revoked);
+    assert!(verdict
+        .types
+        .iter()
+        .any(|t| t == "VolunteerPassportCredential"));
+
+    // Stored, listed, audited.
+    let pid = out["id"].as_str().unwrap();
+    let listed = list(
+        &h,
+        &h.token,
+        &format!("?volunteer={id}&type=VolunteerPassportCredential"),
+    )
+    .await
+    .json();
+    assert_eq!(listed["credentials"].as_array().unwrap().len(), 2);
+    let read = send(
+        &h.app,
+        get(&format!("/api/v1/credentials/{pid}"), Some(&h.token)),
+    )
+    .await
+    .json();
+    assert_eq!(read["credential"], token);
+    let audit = send(&h.app, get("/api/v1/audit?limit=1000", Some(&h.token)))
+        .await
+        .json();
+    assert!(audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["subject"] == pid && e["action"] == "credential.issue"));
+    // A passport is not counted in the next passport; retries replay.
+    let again = passport(&h, &h.token, "p1", &id, r#"{"format": "sd-jwt"}"#).await;
+    assert_eq!(again.body, a.body);
+    let as_jwt = passport(&h, &h.token, "p2", &id, r#"{"format": "jwt"}"#).await;
+    assert_eq!(as_jwt.status, StatusCode::CREATED);
+    assert_eq!(as_jwt.json()["format"], "jwt");
+    // Bad bodies and unknown volunteers.
+    let a = passport(&h, &h.token, "p3", &id, r#"{"format": "pdf"}"#).await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "INVALID_FIELD", Some("format"));
+    let a = passport(&h, &h.token, "p4", &id, r#"{"colour": 1}"#).await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "INVALID_FIELD", Some("colour"));
+    let a = passport(&h, &h.token, "p5", "nobody", "").await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
+}
+
+async fn passport_of_an_officer_counts_its_office_only(h: Harness) {
+    use vpass_issuer::service::add_operator;
+    let store = h.service.store();
+    let almaty = add_operator(store, "t", "Almaty", "officer", Some("kz-75"))
+        .await
+        .unwrap();
+    let auditor = add_operator(store, "t", "Aud", "auditor", None)
+        .await
+        .unwrap();
+    let id = registered(&h, &iin(0)).await;
+    assert_eq!(
+        issue(
+            &h,
+            "n1",
+            &hours_for(&id, "National", 6.0, "2026-03-01", "2026-03-01")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let body = hours_for(&id, "Almaty", 4.0, "2026-03-02", "2026-03-02");
+    let a = send(
+        &h.app,
+        post(
+            "/api/v1/credentials",
+            Some(&almaty),
+            Some("a1"),
+            body.to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let p = passport(&h, &almaty, "pa", &id, "").await;
+    assert_eq!(
+        p.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&p.body)
+    );
+    let out = p.json();
+    assert!(out["status_list"]
+        .as_str()
+        .unwrap()
+        .contains("/status/kz-75/"));
+    let token = out["credential"].as_str().unwrap();
+    let claims = sdjwt::verify(
+        token,
+        &{
+            let (list, _) = trusted(&h).await;
+            let office = list
+                .offices()
+                .iter()
+                .find(|o| o.id.ends_with("kz-75"))
+                .unwrap()
+                .clone();
+            PublicKey::from_jwk(&office.keys[0].jwk).unwrap()
+        },
+        &sdjwt::VerifyOptions::at(SystemClock.now()),
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["credentialSubject"]["totalHours"], 4);
+    let national = passport(&h, &h.token, "pn", &id, "").await;
+    let s = verified_subject(&h, national.json()["credential"].as_str().unwrap()).await;
+    assert_eq!(s["totalHours"], 10);
+    assert_eq!(s["events"], 2);
+    let a = passport(&h, &auditor, "px", &id, "").await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+}
+
+/// Every way the IIN could show in stored bytes: as text, and in base64/base64url at each of
+/// the three byte alignments (an SD-JWT disclosure is base64url of JSON holding it).
+fn iin_forms(iin: &str) -> Vec<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms = vec![iin.as_bytes().to_vec()];
+    for shift in 0..3usize {
+        let mut bytes = vec![b'"'; shift];
+        bytes.extend_from_slice(iin.as_bytes());
+        for engine in [&STANDARD, &URL_SAFE_NO_PAD] {
+            let enc = engine.encode(&bytes);
+            // Drop the characters that also depend on the bytes before and after.
+            let skip = (shift * 4).div_ceil(3);
+            let keep = (bytes.len() * 4) / 3;
+            forms.push(enc.as_bytes()[skip..keep].to_vec());
+        }
+    }
+    forms
+}
+
+async fn raw_database_holds_no_iin_in_plaintext_or_base64(h: Harness) {
+    let the_iin = iin(7);
+    let id = registered(&h, &the_iin).await;
+    assert_eq!(
+        issue(
+            &h,
+            "i1",
+            &hours_for(&id, "A", 2.0, "2026-03-01", "2026-03-01")
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let mut body = hours_body();
+    body["credentialSubject"]["iin"] = iin(8).into();
+    body["format"] = "jwt".into();
+    assert_eq!(issue(&h, "i2", &body).await.status, StatusCode::CREATED);
+    let rows = json!([hours_for(&id, "B", 1.0, "2026-03-02", "2026-03-02")]);
+    assert_eq!(
+        send(
+            &h.app,
+            batch_request(&h.token, "b", "application/json", rows.to_string())
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        passport(&h, &h.token, "p", &id, "").await.status,
+        StatusCode::CREATED
+    );
+    let cid = list(&h, &h.token, "?limit=1").await.json()["credentials"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = send(
+        &h.app,
+        post(
+            &format!("/api/v1/credentials/{cid}/revoke"),
+            Some(&h.token),
+            Some("r"),
+            r#"{"reason":"x"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let _ = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers?iin={the_iin}"), Some(&h.token)),
+    )
+    .await;
+
+    let dump: Vec<u8> = if h.db_url.starts_with("postgres") {
+        let pool = sqlx::postgres::PgPool::connect(&h.db_url).await.unwrap();
+        let tables: Vec<(String,)> =
+            sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(tables.len() >= 10, "{tables:?}");
+        let mut out = Vec::new();
+        for (t,) in tables {
+            // bytea columns come out as hex; the text search below also looks for hex.
+            let rows: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT row_to_json(x)::text FROM {t} x"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            for (r,) in rows {
+                out.extend_from_slice(r.as_bytes());
+            }
+        }
+        out
+    } else {
+        let path = h.db_url.strip_prefix("sqlite://").unwrap();
+        let mut out = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            out.extend(wal);
+        }
+        out
+    };
+    assert!(dump.len() > 10_000);
+    for iin in [&the_iin, &iin(8)] {
+        let hex: String = iin.bytes().map(|b| format!("{b:02x}")).collect();
+        let mut forms = iin_forms(iin);
+        forms.push(hex.into_bytes());
+        for form in forms {
+            assert!(
+                !dump.windows(form.len()).any(|w| w == form.as_slice()),
+                "{} found in the database",
+                String::from_utf8_lossy(&form)
+            );
+        }
+    }
+    // And yet the API gives it back.
+    let v = send(
+        &h.app,
+        get(&format!("/api/v1/volunteers/{id}"), Some(&h.token)),
+    )
+    .await
+    .json();
+    assert_eq!(v["iin"], the_iin.as_str());
+}
+
+async fn concurrent_requests_racing_the_daily_cap_issue_exactly_one(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    for round in 0..3 {
+        let day = format!("2026-03-1{round}");
+        let one = hours_for(&id, &format!("Morning {round}"), 10.0, &day, &day);
+        let two = hours_for(&id, &format!("Evening {round}"), 10.0, &day, &day);
+        let (a, b) = tokio::join!(
+            send(
+                &h.app,
+                post(
+                    "/api/v1/credentials",
+                    Some(&h.token),
+                    Some(&format!("m{round}")),
+                    one.to_string()
+                )
+            ),
+            send(
+                &h.app,
+                post(
+                    "/api/v1/credentials",
+                    Some(&h.token),
+                    Some(&format!("e{round}")),
+                    two.to_string()
+                )
+            ),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY],
+            "round {round}"
+        );
+        let refused = if a.status == StatusCode::CREATED {
+            &b
+        } else {
+            &a
+        };
+        assert_eq!(refused.json()["code"], "DAILY_HOURS_OVER_CAP");
+    }
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 3);
+}
+
+// ---- the linked paths with the operations of the store -----------------------------------
+
+/// The status lists (`used` counts) of the national office.
+async fn national_used(h: &Harness) -> Vec<i64> {
+    national_lists(h)
+        .await
+        .iter()
+        .map(|l| l["used"].as_i64().unwrap())
+        .collect()
+}
+
+/// Linked issuance does what the plain one did: a batch of linked rows (one refused by a
+/// check) carries on in the next status list at 90 %, each row naming its list and counted in
+/// it; after a rotation a linked single issue and a passport are signed with the key now
+/// active and placed in the current list.
+async fn linked_issuance_rolls_over_and_signs_with_the_active_key(h: Harness) {
+    let capacity = vpass_issuer::store::list_capacity(status::MIN_ENTRIES as i64);
+    let id = registered(&h, &iin(0)).await;
+    set_used(&h, 1, capacity - 1).await;
+    let rows = json!([
+        hours_for(&id, "Clean-up", 8.0, "2026-03-01", "2026-03-01"),
+        hours_for(&id, "Clean-up", 8.0, "2026-03-01", "2026-03-01"),
+        hours_for(&id, "Night shift", 4.0, "2026-03-02", "2026-03-02"),
+    ])
+    .to_string();
+    let b = send(
+        &h.app,
+        batch_request(&h.token, "lb", "application/json", rows),
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK);
+    let b = b.json();
+    let issued = b["issued"].as_array().unwrap();
+    let numbers: Vec<u64> = issued.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, vec![1, 3], "{b}");
+    let list_of = |r: &Value| r["status_list"].as_str().unwrap().to_owned();
+    assert!(list_of(&issued[0]).ends_with("/status/national/1"), "{b}");
+    assert!(list_of(&issued[1]).ends_with("/status/national/2"), "{b}");
+    assert_eq!(b["status_list"], issued[0]["status_list"]);
+    for row in issued {
+        assert_eq!(row["volunteer"], json!({"id": id, "registered": false}));
+        assert!(verify_offline(&h, row["credential"].as_str().unwrap())
+            .await
+            .unwrap()
+            .ends_with("#key-1"));
+    }
+    let errors = b["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{b}");
+    assert_eq!(errors[0]["row"], 2);
+    assert_eq!(errors[0]["code"], "DUPLICATE_EVENT");
+    assert_eq!(errors[0]["credential"], issued[0]["id"]);
+    assert_eq!(national_used(&h).await, vec![capacity, 1]);
+
+    let r = send(
+        &h.app,
+        rotate_request(&h.token, "national", "lrot", json!({"reason": "test"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let new_kid = r.json()["kid"].as_str().unwrap().to_owned();
+    assert!(new_kid.ends_with("#key-2"));
+    let a = issue(
+        &h,
+        "l1",
+        &hours_for(&id, "Library", 2.0, "2026-03-03", "2026-03-03"),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let a = a.json();
+    assert!(list_of(&a).ends_with("/status/national/2"), "{a}");
+    assert_eq!(
+        verify_offline(&h, a["credential"].as_str().unwrap()).await,
+        Ok(new_kid.clone())
+    );
+    let p = passport(&h, &h.token, "lp", &id, "").await;
+    assert_eq!(
+        p.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&p.body)
+    );
+    let p = p.json();
+    assert!(list_of(&p).ends_with("/status/national/2"), "{p}");
+    assert_eq!(p["volunteer"], json!({"id": id, "registered": false}));
+    assert_eq!(
+        verify_offline(&h, p["credential"].as_str().unwrap()).await,
+        Ok(new_kid)
+    );
+    assert_eq!(national_used(&h).await, vec![capacity, 3]);
 }

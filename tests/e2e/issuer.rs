@@ -122,6 +122,12 @@ fn hours_request() -> String {
     let obj = v.as_object_mut().expect("object");
     obj.remove("issuer");
     obj.remove("credentialStatus");
+    // Without the IIN the request is not linked to a volunteer, so the same event may be
+    // issued many times (a linked volunteer's second credential for it is DUPLICATE_EVENT).
+    v["credentialSubject"]
+        .as_object_mut()
+        .expect("subject")
+        .remove("iin");
     v.to_string()
 }
 
@@ -364,6 +370,12 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
         String::from_utf8_lossy(&out.stderr)
     );
     let officer = stdout(&out);
+    // Another event: the same volunteer and event again would be DUPLICATE_EVENT.
+    let other = dir.0.join("other-event.json");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&claims).expect("claims")).expect("json");
+    v["credentialSubject"]["activity"] = "Almaty spring clean-up".into();
+    std::fs::write(&other, v.to_string()).expect("other claims");
     let out = vpass(
         &dir.0,
         &[
@@ -373,7 +385,7 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
             "--token",
             &officer,
             "--claims",
-            claims.to_str().expect("utf-8"),
+            other.to_str().expect("utf-8"),
             "--json",
         ],
         None,

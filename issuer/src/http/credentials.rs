@@ -16,7 +16,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/credentials",
-            post(issue).route_layer(Extension(CountedInTransaction)),
+            post(issue)
+                .route_layer(Extension(CountedInTransaction))
+                .get(super::volunteers::list),
         )
         .route(
             "/api/v1/credentials/batch",
@@ -62,7 +64,7 @@ async fn audit(
 }
 
 /// A stored JSON answer, sent byte for byte.
-fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+pub(super) fn json_bytes(status: u16, body: Vec<u8>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

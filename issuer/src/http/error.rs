@@ -26,6 +26,10 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds for a `Retry-After` header (429).
     pub retry_after: Option<u64>,
+    /// A record the problem is about, as an extra member: (`volunteer`, its id) for
+    /// `VOLUNTEER_EXISTS`, (`credential`, its id) for `DUPLICATE_EVENT`. Boxed: errors travel
+    /// in `Result`s, which stay small.
+    pub related: Option<Box<(&'static str, String)>>,
 }
 
 impl ApiError {
@@ -37,7 +41,29 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            related: None,
         }
+    }
+
+    /// A refused plausibility check: 422 with its code, field and explanation.
+    pub fn refused(r: crate::volunteers::Refusal) -> ApiError {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.detail).at(r.field);
+        e.related = r.credential.map(|c| Box::new(("credential", c)));
+        e
+    }
+
+    /// The error of batch row `row`: `{"row", "code", "field", "detail"}` (and the related
+    /// record, if any).
+    pub fn row_json(&self, row: usize) -> Value {
+        let mut m = Map::new();
+        m.insert("row".into(), row.into());
+        m.insert("code".into(), self.code.clone().into());
+        m.insert("field".into(), self.field.clone().into());
+        m.insert("detail".into(), self.detail.clone().into());
+        if let Some((name, id)) = self.related.as_deref() {
+            m.insert((*name).into(), id.clone().into());
+        }
+        Value::Object(m)
     }
 
     /// 429 `RATE_LIMITED`, to be retried after `seconds`.
@@ -142,6 +168,9 @@ impl ApiError {
         if let Some(f) = &self.field {
             m.insert("field".into(), f.clone().into());
         }
+        if let Some((name, id)) = self.related.as_deref() {
+            m.insert((*name).into(), id.clone().into());
+        }
         Value::Object(m)
     }
 }
@@ -194,6 +223,17 @@ impl From<StoreError> for ApiError {
                 "IDEMPOTENCY_KEY_IN_USE",
                 "a request with this Idempotency-Key is being processed; retry it shortly",
             ),
+            StoreError::VolunteerExists(id) => {
+                let mut e = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "VOLUNTEER_EXISTS",
+                    format!("a volunteer with this IIN is registered already: {id}"),
+                )
+                .at("iin");
+                e.related = Some(Box::new(("volunteer", id)));
+                e
+            }
+            StoreError::Refused(r) => ApiError::refused(r),
             StoreError::StatusListFull => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "STATUS_LIST_FULL",

@@ -5,12 +5,16 @@
 //! | `GET /healthz` | anyone | `{"status":"ok"}` once the database answers |
 //! | `GET /api/v1/openapi.json` | anyone | the OpenAPI 3.1 document ([`publish::OPENAPI`]) |
 //! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
+//! | `GET /api/v1/credentials?office=&type=&…` | any operator (officers: own office) | metadata, newest first |
 //! | `POST /api/v1/credentials/batch` | admin, officer | JSON array or CSV, ≤ 10,000 rows |
 //! | `GET /api/v1/credentials/{id}` | any operator in scope | the stored credential |
 //! | `POST /api/v1/credentials/{id}/revoke` | admin, officer | revoke with a reason |
 //! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
 //! | `GET /api/v1/offices` | any operator | offices, their keys and status lists |
 //! | `POST /api/v1/offices/{office}/keys/rotate` | admin | new signing key (old retired/compromised) |
+//! | `POST /api/v1/volunteers` | admin, officer | register a volunteer |
+//! | `GET /api/v1/volunteers?iin=…\|name=…`, `GET /api/v1/volunteers/{id}` | any operator | find, read |
+//! | `POST /api/v1/volunteers/{id}/passport` | admin, officer | issue the passport summary |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
@@ -26,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod offices;
 pub mod publish;
+pub mod volunteers;
 
 use std::sync::Arc;
 
@@ -51,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(credentials::router())
         .merge(offices::router())
         .merge(publish::router())
+        .merge(volunteers::router())
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

@@ -34,6 +34,7 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::audit::{AuditEntry, AuditRow};
+use crate::volunteers::{HoursCaps, Refusal};
 
 pub use sql::{PgStore, SqliteStore};
 
@@ -110,6 +111,12 @@ pub enum StoreError {
         /// Why.
         reason: &'static str,
     },
+    /// A volunteer with this IIN is registered already (its id).
+    #[error("a volunteer with this IIN is registered already: {0}")]
+    VolunteerExists(String),
+    /// A plausibility check refused the credential.
+    #[error("refused: {}", .0.code)]
+    Refused(Refusal),
 }
 
 /// Result alias for storage.
@@ -194,17 +201,6 @@ pub struct Placement<'a> {
     pub list_url: &'a str,
     /// The status index.
     pub index: u64,
-}
-
-/// A batch item once placed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placed {
-    /// Its status index.
-    pub index: u64,
-    /// Its status list URL.
-    pub list_url: String,
-    /// The signed token.
-    pub token: String,
 }
 
 /// A key rotation.
@@ -379,8 +375,6 @@ pub struct NewCredential<'a> {
     pub status: u16,
 }
 
-/// Signs the credential for its placement: `(token, response body)`.
-pub type SignFn<'a> = dyn Fn(&Placement<'_>) -> Result<(String, Vec<u8>)> + Send + Sync + 'a;
 /// A signed document with its validity: `(token, from, until)` in Unix seconds.
 pub type Signed = (String, i64, i64);
 /// Signs a status list with the office's active key given the revoked indices:
@@ -391,10 +385,6 @@ pub type PublishFn<'a> =
 /// `(token, issued_at, next_update)`.
 pub type TrustFn<'a> =
     dyn Fn(i64, &[OfficeRow], &[KeyRow], &[StatusListRow]) -> Result<Signed> + Send + Sync + 'a;
-/// Signs batch item `i` for its placement: the token.
-pub type BatchSignFn<'a> = dyn Fn(usize, &Placement<'_>) -> Result<String> + Send + Sync + 'a;
-/// Builds a batch's answer from each item's placement and token.
-pub type BatchRespondFn<'a> = dyn Fn(&[Placed]) -> Vec<u8> + Send + Sync + 'a;
 /// Makes an office's next key: given its number (2 for `#key-2`), the new row (private key
 /// sealed).
 pub type NewKeyFn<'a> = dyn Fn(i64) -> Result<KeyRow> + Send + Sync + 'a;
@@ -416,6 +406,142 @@ pub struct Revocation<'a> {
     pub by: &'a str,
     /// Now.
     pub now: i64,
+}
+
+/// A volunteer in the register. The IIN is held only sealed (`iin_sealed`, under the KEK with
+/// the volunteer id as associated data) and as a keyed blind index (`iin_index`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerRow {
+    /// Its id (a UUID).
+    pub id: String,
+    /// HMAC-SHA256 of the IIN under the blind-index key.
+    pub iin_index: Vec<u8>,
+    /// The sealed IIN.
+    pub iin_sealed: Vec<u8>,
+    /// Name in Kazakh spelling.
+    pub name_kk: Option<String>,
+    /// Name in Russian spelling.
+    pub name_ru: Option<String>,
+    /// Name in English spelling.
+    pub name_en: Option<String>,
+    /// The spellings normalised for search, one per line.
+    pub name_search: String,
+    /// Birth date `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// ISO 3166-2:KZ region.
+    pub region: Option<String>,
+    /// When it was registered.
+    pub created_at: i64,
+    /// The operator who registered it.
+    pub created_by: String,
+}
+
+/// Which volunteer a new credential belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolunteerLink {
+    /// A registered volunteer (its id).
+    Existing(String),
+    /// Register this one first, unless its IIN is registered by then (then link to that one).
+    Register(Box<VolunteerRow>),
+}
+
+/// The hours facts of a new hours credential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHours {
+    /// Hours.
+    pub hours: f64,
+    /// Category name, if given.
+    pub category: Option<String>,
+    /// First day `YYYY-MM-DD`.
+    pub period_start: String,
+    /// Last day `YYYY-MM-DD`.
+    pub period_end: String,
+    /// The event key (`volunteers::event_key`).
+    pub event_key: String,
+}
+
+/// What is stored beside a new credential for the checks, the list and the passport.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewFacts {
+    /// The volunteer, if linked.
+    pub volunteer: Option<VolunteerLink>,
+    /// Hours facts (hours credentials).
+    pub hours: Option<NewHours>,
+    /// The skill or award entry as a passport writes it (JSON text).
+    pub entry: Option<String>,
+    /// The request confirmed a duplicate event.
+    pub confirm_duplicate: bool,
+}
+
+/// The volunteer a credential was linked to: (id, registered by this request).
+pub type Linked = (String, bool);
+
+/// A batch item placed: its status index and list, token and volunteer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// Status-list index.
+    pub index: u64,
+    /// Its status list URL (a batch may carry on in the office's next list).
+    pub list_url: String,
+    /// The token as issued.
+    pub token: String,
+    /// The volunteer it was linked to.
+    pub volunteer: Option<Linked>,
+}
+
+/// Signs a credential for its placement (the office's active key, status list and index
+/// chosen in the transaction) once its volunteer is known: `(stored token, response body)`.
+pub type SignFn<'a> =
+    dyn Fn(&Placement<'_>, Option<&Linked>) -> Result<(String, Vec<u8>)> + Send + Sync + 'a;
+/// Signs batch item `i` for its placement: `(stored token, token)`.
+pub type BatchSignFn<'a> =
+    dyn Fn(usize, &Placement<'_>) -> Result<(String, String)> + Send + Sync + 'a;
+/// Builds a batch's answer from each item's outcome.
+pub type BatchRespondFn<'a> =
+    dyn Fn(&[std::result::Result<Placed, Refusal>]) -> Vec<u8> + Send + Sync + 'a;
+
+/// Which credentials a listing wants (all conditions together).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFilter<'a> {
+    /// Of this office.
+    pub office: Option<&'a str>,
+    /// Of this type name.
+    pub kind: Option<&'a str>,
+    /// Linked to this volunteer.
+    pub volunteer: Option<&'a str>,
+    /// Revoked (`Some(true)`) or active (`Some(false)`).
+    pub revoked: Option<bool>,
+    /// Issued at or after (Unix seconds).
+    pub issued_after: Option<i64>,
+    /// Issued before (Unix seconds).
+    pub issued_before: Option<i64>,
+    /// Keyset cursor: strictly after this `(issued_at, id)` in newest-first order.
+    pub after: Option<(i64, &'a str)>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// A credential's stored facts as the passport reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactRow {
+    /// The credential id.
+    pub credential_id: String,
+    /// Its type name.
+    pub kind: String,
+    /// Its office.
+    pub office_id: String,
+    /// Hours.
+    pub hours: Option<f64>,
+    /// Category.
+    pub category: Option<String>,
+    /// Last day of the period.
+    pub period_end: Option<String>,
+    /// Skill or award entry (JSON text).
+    pub entry: Option<String>,
 }
 
 /// The issuer's storage.
@@ -449,24 +575,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn credential(&self, id: &str) -> Result<Option<CredentialRow>>;
     /// Number of credentials stored (all offices).
     async fn credential_count(&self) -> Result<i64>;
-    /// Issue: idempotency check, random free index, sign, store — one transaction.
-    async fn issue(
-        &self,
-        idem: &Idem<'_>,
-        new: &NewCredential<'_>,
-        sign: &SignFn<'_>,
-        audit: &AuditEntry,
-    ) -> Result<Answer>;
-    /// Issue many credentials (each with its audit entry) and store the answer under the
-    /// idempotency key — one transaction: all of them or none.
-    async fn issue_batch(
-        &self,
-        idem: &Idem<'_>,
-        items: &[NewCredential<'_>],
-        audits: &[AuditEntry],
-        sign: &BatchSignFn<'_>,
-        respond: &BatchRespondFn<'_>,
-    ) -> Result<Answer>;
     /// Revoke and re-sign the office's status list — one transaction. The audit entry's
     /// office is taken from the credential.
     async fn revoke(
@@ -518,6 +626,75 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         due_before: i64,
         build: &TrustFn<'_>,
     ) -> Result<TrustListRow>;
+    /// Register a volunteer (its answer stored under the idempotency key; the write counted
+    /// against the operator's rate limit) — one transaction; [`StoreError::VolunteerExists`]
+    /// if the IIN's blind index is taken.
+    async fn register_volunteer(
+        &self,
+        idem: &Idem<'_>,
+        v: &VolunteerRow,
+        body: &[u8],
+        audit: &AuditEntry,
+    ) -> Result<Answer>;
+    /// A volunteer by id.
+    async fn volunteer(&self, id: &str) -> Result<Option<VolunteerRow>>;
+    /// A volunteer by the blind index of its IIN.
+    async fn volunteer_by_iin_index(&self, index: &[u8]) -> Result<Option<VolunteerRow>>;
+    /// The volunteers of these blind indices (those registered; any order).
+    async fn volunteers_by_iin_indices(&self, indices: &[Vec<u8>]) -> Result<Vec<VolunteerRow>>;
+    /// Volunteers whose normalised names contain `needle` (already normalised), by id, after
+    /// the id `after`, at most `limit`.
+    async fn find_volunteers(
+        &self,
+        needle: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<VolunteerRow>>;
+    /// Append one audit entry on its own (reads worth recording).
+    async fn append_audit(&self, audit: &AuditEntry) -> Result<()>;
+    /// Issue one credential with its facts — one transaction: the operator's write counted
+    /// against its rate limit ([`StoreError::RateLimited`]), idempotency check, volunteer
+    /// linked (registered if need be, row-locked), plausibility checks against the volunteer's
+    /// stored hours (a refused check is [`StoreError::Refused`]), the office's active key read,
+    /// a random free index of its current status list (the next list opened past
+    /// [`list_capacity`]), sign with that key, store.
+    async fn issue_linked(
+        &self,
+        idem: &Idem<'_>,
+        new: &NewCredential<'_>,
+        facts: &NewFacts,
+        caps: &HoursCaps,
+        sign: &SignFn<'_>,
+        audit: &AuditEntry,
+    ) -> Result<Answer>;
+    /// [`Store::issue_linked`] for many (one rate-limit count): items a check refuses are
+    /// skipped (their refusal goes to `respond`), the others issued, carrying on in the
+    /// office's next status list when one fills — one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_batch_linked(
+        &self,
+        idem: &Idem<'_>,
+        items: &[NewCredential<'_>],
+        facts: &[NewFacts],
+        caps: &HoursCaps,
+        audits: &[AuditEntry],
+        sign: &BatchSignFn<'_>,
+        respond: &BatchRespondFn<'_>,
+    ) -> Result<Answer>;
+    /// Credentials (tokens left empty) with their volunteer ids, newest first.
+    async fn list_credentials(
+        &self,
+        filter: &CredentialFilter<'_>,
+    ) -> Result<Vec<(CredentialRow, Option<String>)>>;
+    /// The volunteer id a credential is linked to.
+    async fn credential_volunteer(&self, id: &str) -> Result<Option<String>>;
+    /// The facts of a volunteer's non-revoked credentials (of `office` only, if given), in
+    /// issuance order.
+    async fn volunteer_facts(
+        &self,
+        volunteer_id: &str,
+        office: Option<&str>,
+    ) -> Result<Vec<FactRow>>;
 }
 
 #[cfg(test)]

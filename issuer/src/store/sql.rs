@@ -15,6 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::*;
 use crate::audit::{self, AuditEntry, AuditRow};
 use crate::crypto::random_below;
+use crate::volunteers::{self, HoursCaps, HoursFact, Refusal};
+use vpass_credential::model::IsoDate;
 
 /// Migrations compiled into the binary (sqlx's `migrate!` macro would need the `macros`
 /// feature and its build-time dependencies).
@@ -64,6 +66,11 @@ const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         include_str!("../../migrations/sqlite/0002_audit.sql"),
     ),
     (
+        3,
+        "volunteers",
+        include_str!("../../migrations/sqlite/0003_volunteers.sql"),
+    ),
+    (
         4,
         "operations",
         include_str!("../../migrations/sqlite/0004_operations.sql"),
@@ -79,6 +86,11 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
         2,
         "audit",
         include_str!("../../migrations/postgres/0002_audit.sql"),
+    ),
+    (
+        3,
+        "volunteers",
+        include_str!("../../migrations/postgres/0003_volunteers.sql"),
     ),
     (
         4,
@@ -101,6 +113,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// `BEGIN IMMEDIATE` holds the database's write lock already: no row locks needed.
+    const LOCKS_ROWS: bool = false;
+
     /// Open (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`).
     pub async fn connect(url: &str) -> Result<SqliteStore> {
         let opts: SqliteConnectOptions = url.parse()?;
@@ -160,6 +175,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// Concurrent transactions: a volunteer's row is locked before its checks.
+    const LOCKS_ROWS: bool = true;
+
     /// Connect to `postgres://…`.
     pub async fn connect(url: &str) -> Result<PgStore> {
         let pool = PgPoolOptions::new()
@@ -275,6 +293,79 @@ fn cred_row(t: CredTuple) -> CredentialRow {
         revoked_at: t.9,
         revoked_reason: t.10,
     }
+}
+
+type VolTuple = (
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+);
+
+const VOL_COLUMNS: &str = "id, iin_index, iin_sealed, name_kk, name_ru, name_en, name_search, \
+     birth_date, email, phone, region, created_at, created_by";
+
+fn vol_row(t: VolTuple) -> VolunteerRow {
+    VolunteerRow {
+        id: t.0,
+        iin_index: t.1,
+        iin_sealed: t.2,
+        name_kk: t.3,
+        name_ru: t.4,
+        name_en: t.5,
+        name_search: t.6,
+        birth_date: t.7,
+        email: t.8,
+        phone: t.9,
+        region: t.10,
+        created_at: t.11,
+        created_by: t.12,
+    }
+}
+
+/// `%needle%` for LIKE with `\` as the escape character.
+fn like_pattern(needle: &str) -> String {
+    let mut out = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn hours_fact(t: (String, f64, String, String, String)) -> Result<HoursFact> {
+    let date = |s: &str| IsoDate::parse(s).ok_or(StoreError::Corrupt("credential_facts.period"));
+    Ok(HoursFact {
+        start: date(&t.2)?,
+        end: date(&t.3)?,
+        credential_id: t.0,
+        hours: t.1,
+        event_key: t.4,
+    })
+}
+
+/// Hours facts placed in the current batch but not inserted yet, by volunteer id.
+type Pending = std::collections::HashMap<String, Vec<HoursFact>>;
+
+/// An item issued in a transaction: its status index and list, what signing gave besides the
+/// stored token, and the volunteer it was linked to.
+struct Issued<T> {
+    index: u64,
+    list_url: String,
+    extra: T,
+    volunteer: Option<Linked>,
 }
 
 fn indices(rows: Vec<(i64,)>) -> Result<Vec<u64>> {
@@ -442,6 +533,63 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Append entries in order, reading and writing the chain's head once (batches).
+            async fn audit_append_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                entries: &[AuditEntry],
+            ) -> Result<()> {
+                let n = i64::try_from(entries.len()).map_err(|_| StoreError::Corrupt("count"))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                let (last, mut prev): (i64, Vec<u8>) = sqlx::query_as(
+                    "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+                )
+                .bind(n)
+                .fetch_one(&mut **tx)
+                .await?;
+                let mut rows = Vec::with_capacity(entries.len());
+                for (seq, e) in (last - n + 1..).zip(entries) {
+                    let hash = audit::entry_hash(&prev, seq, e);
+                    rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+                }
+                // 50 rows (500 parameters) per statement.
+                for chunk in rows.chunks(50) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|r| {
+                            let marks: Vec<String> =
+                                (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                            format!("({})", marks.join(", "))
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO audit_log (seq, at, actor, action, office_id, subject, \
+                         request_id, detail, prev_hash, hash) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (seq, e, prev_hash, hash) in chunk {
+                        q = q
+                            .bind(*seq)
+                            .bind(e.at)
+                            .bind(&e.actor)
+                            .bind(&e.action)
+                            .bind(&e.office_id)
+                            .bind(&e.subject)
+                            .bind(&e.request_id)
+                            .bind(&e.detail)
+                            .bind(prev_hash)
+                            .bind(hash);
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&prev)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             /// Count a write of `operator_id` at `now` in its rate-limit window, inside the
             /// write transaction (a refused write rolls its count back with everything else).
             async fn rate_in_tx(
@@ -590,6 +738,32 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn insert_volunteer(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                v: &VolunteerRow,
+            ) -> Result<bool> {
+                let done = sqlx::query(&format!(
+                    "INSERT INTO volunteers ({VOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13) ON CONFLICT (iin_index) DO NOTHING"
+                ))
+                .bind(&v.id)
+                .bind(&v.iin_index)
+                .bind(&v.iin_sealed)
+                .bind(&v.name_kk)
+                .bind(&v.name_ru)
+                .bind(&v.name_en)
+                .bind(&v.name_search)
+                .bind(&v.birth_date)
+                .bind(&v.email)
+                .bind(&v.phone)
+                .bind(&v.region)
+                .bind(v.created_at)
+                .bind(&v.created_by)
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             /// Insert a credential at a random free index of `list`: draw, sign, insert; retry
             /// on a taken index; after [`INDEX_ATTEMPTS`] misses, draw from the free indices.
             /// Counts the index in `list.used` (the caller writes it back). Returns the index
@@ -639,6 +813,238 @@ macro_rules! impl_store {
                 }
                 list.used += 1;
                 Ok((placement.index, extra))
+            }
+
+            /// Lock a volunteer's row for the rest of the transaction (a row lock on
+            /// PostgreSQL; SQLite's write lock is held already). `false` if there is none.
+            async fn lock_volunteer(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+            ) -> Result<bool> {
+                let done = sqlx::query("UPDATE volunteers SET created_at = created_at WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// The volunteer's non-revoked hours credentials overlapping `start..=end`.
+            async fn overlapping_hours(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                volunteer_id: &str,
+                start: &str,
+                end: &str,
+            ) -> Result<Vec<HoursFact>> {
+                let rows: Vec<(String, f64, String, String, String)> = sqlx::query_as(
+                    "SELECT f.credential_id, f.hours, f.period_start, f.period_end, f.event_key \
+                     FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
+                     WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
+                     AND f.hours IS NOT NULL AND f.period_end >= $2 AND f.period_start <= $3",
+                )
+                .bind(volunteer_id)
+                .bind(start)
+                .bind(end)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter().map(hours_fact).collect()
+            }
+
+            /// Link the volunteer (registering or locking it) and run the checks.
+            /// `Ok(Err(refusal))`: refused, nothing written.
+            /// `pending`: hours facts of this batch not inserted yet, by volunteer id.
+            async fn link(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                facts: &NewFacts,
+                caps: &HoursCaps,
+                pending: &Pending,
+            ) -> Result<std::result::Result<Option<Linked>, Refusal>> {
+                let check = |existing: &[HoursFact]| -> Result<std::result::Result<(), Refusal>> {
+                    let Some(h) = &facts.hours else {
+                        return Ok(Ok(()));
+                    };
+                    let date = |s: &str| IsoDate::parse(s).ok_or(StoreError::Corrupt("period"));
+                    let new = HoursFact {
+                        credential_id: String::new(),
+                        hours: h.hours,
+                        start: date(&h.period_start)?,
+                        end: date(&h.period_end)?,
+                        event_key: h.event_key.clone(),
+                    };
+                    Ok(volunteers::check_against(
+                        &new,
+                        existing,
+                        caps,
+                        facts.confirm_duplicate,
+                    ))
+                };
+                let (start, end) = facts
+                    .hours
+                    .as_ref()
+                    .map(|h| (h.period_start.as_str(), h.period_end.as_str()))
+                    .unwrap_or_default();
+                let existing_id = match &facts.volunteer {
+                    None => return Ok(Ok(None)),
+                    Some(VolunteerLink::Existing(id)) => id.clone(),
+                    Some(VolunteerLink::Register(v)) => {
+                        // A new volunteer has no hours yet: checked against none, then
+                        // inserted, unless the IIN was registered meanwhile (by an earlier row
+                        // of this batch or a concurrent request): then linked and checked.
+                        if let Err(r) = check(&[])? {
+                            return Ok(Err(r));
+                        }
+                        if Self::insert_volunteer(tx, v).await? {
+                            return Ok(Ok(Some((v.id.clone(), true))));
+                        }
+                        let (id,): (String,) =
+                            sqlx::query_as("SELECT id FROM volunteers WHERE iin_index = $1")
+                                .bind(&v.iin_index)
+                                .fetch_one(&mut **tx)
+                                .await?;
+                        id
+                    }
+                };
+                // Volunteers are never deleted, so on SQLite (one writer) the id read before the
+                // transaction still exists; PostgreSQL locks the row for the checks below.
+                if Self::LOCKS_ROWS && !Self::lock_volunteer(tx, &existing_id).await? {
+                    return Err(StoreError::NotFound);
+                }
+                if facts.hours.is_some() {
+                    let mut existing =
+                        Self::overlapping_hours(tx, &existing_id, start, end).await?;
+                    if let Some(more) = pending.get(&existing_id) {
+                        existing.extend(more.iter().cloned());
+                    }
+                    if let Err(r) = check(&existing)? {
+                        return Ok(Err(r));
+                    }
+                }
+                Ok(Ok(Some((existing_id, false))))
+            }
+
+            /// Insert facts rows `(credential id, volunteer id, facts)`, 50 per statement.
+            async fn insert_facts_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rows: &[(&str, String, &NewFacts)],
+            ) -> Result<()> {
+                for chunk in rows.chunks(50) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|r| {
+                            let marks: Vec<String> =
+                                (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+                            format!("({})", marks.join(", "))
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO credential_facts (credential_id, volunteer_id, hours, \
+                         category, period_start, period_end, event_key, entry) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (cid, vid, f) in chunk {
+                        let h = f.hours.as_ref();
+                        q = q
+                            .bind(*cid)
+                            .bind(vid.as_str())
+                            .bind(h.map(|h| h.hours))
+                            .bind(h.and_then(|h| h.category.as_deref()))
+                            .bind(h.map(|h| h.period_start.as_str()))
+                            .bind(h.map(|h| h.period_end.as_str()))
+                            .bind(h.map(|h| h.event_key.as_str()))
+                            .bind(f.entry.as_deref());
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// The audit entry of a volunteer registered on the way, from the issuance's.
+            fn registered_entry(issue: &AuditEntry, volunteer_id: &str) -> AuditEntry {
+                AuditEntry {
+                    action: "volunteer.register".into(),
+                    subject: Some(volunteer_id.to_owned()),
+                    detail: Some("registered from a credential subject".into()),
+                    ..issue.clone()
+                }
+            }
+
+            /// Issue `items` (all of one office) in order inside the transaction: link each to
+            /// its volunteer and run the plausibility checks (a refused item is skipped, its
+            /// refusal returned in its place; later items' checks see the hours of earlier
+            /// ones), then place it at a random free index of the office's current status list
+            /// and sign it with the office's active key, carrying on in the next list when one
+            /// is [`list_capacity`] full; last the facts, the lists' fill counts and the audit
+            /// entries (`audits[i]` for item `i`, after a registration entry for a volunteer
+            /// registered on the way). The key and the list are read (and the list's row
+            /// locked) before any volunteer's row, so every issuing transaction takes its
+            /// locks in the same order.
+            async fn issue_all<T: Send>(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                items: &[NewCredential<'_>],
+                facts: &[NewFacts],
+                caps: &HoursCaps,
+                audits: &[AuditEntry],
+                sign: &(dyn Fn(usize, &Placement<'_>, Option<&Linked>) -> Result<(String, T)>
+                      + Send
+                      + Sync),
+            ) -> Result<Vec<std::result::Result<Issued<T>, Refusal>>> {
+                let Some(first) = items.first() else {
+                    return Ok(Vec::new());
+                };
+                let key = Self::active_key(tx, first.office_id).await?;
+                let mut list = Self::current_list(tx, first.office_id, 1).await?;
+                let mut done = Vec::with_capacity(items.len());
+                let mut entries = Vec::with_capacity(items.len());
+                // Facts are inserted together at the end; until then the checks of later items
+                // see this batch's hours through `pending`.
+                let mut pending = Pending::new();
+                let mut fact_rows = Vec::with_capacity(items.len());
+                for (i, new) in items.iter().enumerate() {
+                    let f = facts.get(i).ok_or(StoreError::Corrupt("batch facts"))?;
+                    let linked = match Self::link(tx, f, caps, &pending).await? {
+                        Ok(l) => l,
+                        Err(refusal) => {
+                            done.push(Err(refusal));
+                            continue;
+                        }
+                    };
+                    if list.used >= list_capacity(list.size) {
+                        // Full enough: write its count back and carry on in the next list.
+                        Self::set_used(tx, &list).await?;
+                        list = Self::current_list(tx, new.office_id, 1).await?;
+                    }
+                    let one = |p: &Placement<'_>| sign(i, p, linked.as_ref());
+                    let (index, extra) = Self::place(tx, new, &key, &mut list, &one).await?;
+                    if let Some((vid, _)) = &linked {
+                        if let Some(h) = &f.hours {
+                            let date = |s: &str| {
+                                IsoDate::parse(s).ok_or(StoreError::Corrupt("period"))
+                            };
+                            pending.entry(vid.clone()).or_default().push(HoursFact {
+                                credential_id: new.id.to_owned(),
+                                hours: h.hours,
+                                start: date(&h.period_start)?,
+                                end: date(&h.period_end)?,
+                                event_key: h.event_key.clone(),
+                            });
+                        }
+                        fact_rows.push((new.id, vid.clone(), f));
+                    }
+                    let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
+                    if let Some((vid, true)) = &linked {
+                        entries.push(Self::registered_entry(entry, vid));
+                    }
+                    entries.push(entry.clone());
+                    done.push(Ok(Issued {
+                        index,
+                        list_url: list.url.clone(),
+                        extra,
+                        volunteer: linked,
+                    }));
+                }
+                Self::set_used(tx, &list).await?;
+                Self::insert_facts_all(tx, &fact_rows).await?;
+                Self::audit_append_all(tx, &entries).await?;
+                Ok(done)
             }
 
             async fn revoked_indices(
@@ -915,80 +1321,6 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(n)
-            }
-
-            async fn issue(
-                &self,
-                idem: &Idem<'_>,
-                new: &NewCredential<'_>,
-                sign: &SignFn<'_>,
-                audit: &AuditEntry,
-            ) -> Result<Answer> {
-                let mut tx = self.begin_write().await?;
-                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at).await?;
-                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
-                    return Ok(answer);
-                }
-                let key = Self::active_key(&mut tx, new.office_id).await?;
-                let mut list = Self::current_list(&mut tx, new.office_id, 1).await?;
-                let (_, body) = Self::place(&mut tx, new, &key, &mut list, sign).await?;
-                Self::set_used(&mut tx, &list).await?;
-                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
-                Self::audit_append(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(Answer::Fresh(body))
-            }
-
-            async fn issue_batch(
-                &self,
-                idem: &Idem<'_>,
-                items: &[NewCredential<'_>],
-                audits: &[AuditEntry],
-                sign: &BatchSignFn<'_>,
-                respond: &BatchRespondFn<'_>,
-            ) -> Result<Answer> {
-                let mut tx = self.begin_write().await?;
-                if let Some(first) = items.first() {
-                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at).await?;
-                }
-                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
-                    return Ok(answer);
-                }
-                let mut done = Vec::with_capacity(items.len());
-                let mut lists = None;
-                for (i, new) in items.iter().enumerate() {
-                    let (key, list) = match &mut lists {
-                        Some((key, list)) => (key, list),
-                        None => {
-                            let key = Self::active_key(&mut tx, new.office_id).await?;
-                            let list = Self::current_list(&mut tx, new.office_id, 1).await?;
-                            let (key, list) = lists.insert((key, list));
-                            (key, list)
-                        }
-                    };
-                    if list.used >= list_capacity(list.size) {
-                        // Full enough: write its count back and carry on in the next list.
-                        Self::set_used(&mut tx, list).await?;
-                        *list = Self::current_list(&mut tx, new.office_id, 1).await?;
-                    }
-                    let one = |p: &Placement<'_>| sign(i, p).map(|token| (token.clone(), token));
-                    let (index, token) = Self::place(&mut tx, new, key, list, &one).await?;
-                    let entry = audits.get(i).ok_or(StoreError::Corrupt("audit entries"))?;
-                    Self::audit_append(&mut tx, entry).await?;
-                    done.push(Placed {
-                        index,
-                        list_url: list.url.clone(),
-                        token,
-                    });
-                }
-                if let Some((_, list)) = &lists {
-                    Self::set_used(&mut tx, list).await?;
-                }
-                let body = respond(&done);
-                let now = items.first().map_or(0, |n| n.issued_at);
-                Self::idem_store(&mut tx, idem, 200, &body, now).await?;
-                tx.commit().await?;
-                Ok(Answer::Fresh(body))
             }
 
             async fn revoke(
@@ -1277,6 +1609,282 @@ macro_rules! impl_store {
                     issued_at,
                     next_update,
                 })
+            }
+
+            async fn register_volunteer(
+                &self,
+                idem: &Idem<'_>,
+                v: &VolunteerRow,
+                body: &[u8],
+                audit: &AuditEntry,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, &v.created_by, v.created_at).await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                if !Self::insert_volunteer(&mut tx, v).await? {
+                    let (id,): (String,) =
+                        sqlx::query_as("SELECT id FROM volunteers WHERE iin_index = $1")
+                            .bind(&v.iin_index)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    return Err(StoreError::VolunteerExists(id));
+                }
+                Self::idem_store(&mut tx, idem, 201, body, v.created_at).await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body.to_vec()))
+            }
+
+            async fn volunteer(&self, id: &str) -> Result<Option<VolunteerRow>> {
+                let row: Option<VolTuple> =
+                    sqlx::query_as(&format!("SELECT {VOL_COLUMNS} FROM volunteers WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(vol_row))
+            }
+
+            async fn volunteer_by_iin_index(&self, index: &[u8]) -> Result<Option<VolunteerRow>> {
+                let row: Option<VolTuple> = sqlx::query_as(&format!(
+                    "SELECT {VOL_COLUMNS} FROM volunteers WHERE iin_index = $1"
+                ))
+                .bind(index)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(vol_row))
+            }
+
+            async fn find_volunteers(
+                &self,
+                needle: &str,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<VolunteerRow>> {
+                let rows: Vec<VolTuple> = sqlx::query_as(&format!(
+                    "SELECT {VOL_COLUMNS} FROM volunteers WHERE name_search LIKE $1 ESCAPE '\\' \
+                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                ))
+                .bind(like_pattern(needle))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(vol_row).collect())
+            }
+
+            async fn append_audit(&self, audit: &AuditEntry) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn issue_linked(
+                &self,
+                idem: &Idem<'_>,
+                new: &NewCredential<'_>,
+                facts: &NewFacts,
+                caps: &HoursCaps,
+                sign: &SignFn<'_>,
+                audit: &AuditEntry,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at).await?;
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let one = |_: usize, p: &Placement<'_>, linked: Option<&Linked>| sign(p, linked);
+                let mut issued = Self::issue_all(
+                    &mut tx,
+                    std::slice::from_ref(new),
+                    std::slice::from_ref(facts),
+                    caps,
+                    std::slice::from_ref(audit),
+                    &one,
+                )
+                .await?;
+                let body = issued
+                    .pop()
+                    .ok_or(StoreError::Corrupt("issued item"))?
+                    .map_err(StoreError::Refused)?
+                    .extra;
+                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn issue_batch_linked(
+                &self,
+                idem: &Idem<'_>,
+                items: &[NewCredential<'_>],
+                facts: &[NewFacts],
+                caps: &HoursCaps,
+                audits: &[AuditEntry],
+                sign: &BatchSignFn<'_>,
+                respond: &BatchRespondFn<'_>,
+            ) -> Result<Answer> {
+                let mut tx = self.begin_write().await?;
+                if let Some(first) = items.first() {
+                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at).await?;
+                }
+                if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
+                    return Ok(answer);
+                }
+                let one = |i: usize, p: &Placement<'_>, _: Option<&Linked>| sign(i, p);
+                let issued = Self::issue_all(&mut tx, items, facts, caps, audits, &one).await?;
+                let done: Vec<std::result::Result<Placed, Refusal>> = issued
+                    .into_iter()
+                    .map(|outcome| {
+                        outcome.map(|x| Placed {
+                            index: x.index,
+                            list_url: x.list_url,
+                            token: x.extra,
+                            volunteer: x.volunteer,
+                        })
+                    })
+                    .collect();
+                let body = respond(&done);
+                let now = items.first().map_or(0, |n| n.issued_at);
+                Self::idem_store(&mut tx, idem, 200, &body, now).await?;
+                tx.commit().await?;
+                Ok(Answer::Fresh(body))
+            }
+
+            async fn volunteers_by_iin_indices(
+                &self,
+                indices: &[Vec<u8>],
+            ) -> Result<Vec<VolunteerRow>> {
+                let mut out = Vec::new();
+                for chunk in indices.chunks(500) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT {VOL_COLUMNS} FROM volunteers WHERE iin_index IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, VolTuple>(&sql);
+                    for index in chunk {
+                        q = q.bind(index);
+                    }
+                    out.extend(q.fetch_all(&self.pool).await?.into_iter().map(vol_row));
+                }
+                Ok(out)
+            }
+
+            async fn list_credentials(
+                &self,
+                f: &CredentialFilter<'_>,
+            ) -> Result<Vec<(CredentialRow, Option<String>)>> {
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    String,
+                    i64,
+                    i64,
+                    i64,
+                    String,
+                    Option<i64>,
+                    Option<String>,
+                    Option<String>,
+                );
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.office_id, c.kind, c.format, c.list_no, c.status_index, \
+                     c.issued_at, c.issued_by, c.revoked_at, c.revoked_reason, f.volunteer_id \
+                     FROM credentials c LEFT JOIN credential_facts f ON f.credential_id = c.id \
+                     WHERE ($1 IS NULL OR c.office_id = $1) AND ($2 IS NULL OR c.kind = $2) \
+                     AND ($3 IS NULL OR f.volunteer_id = $3) \
+                     AND ($4 IS NULL OR ($4 = 1 AND c.revoked_at IS NOT NULL) \
+                          OR ($4 = 0 AND c.revoked_at IS NULL)) \
+                     AND ($5 IS NULL OR c.issued_at >= $5) AND ($6 IS NULL OR c.issued_at < $6) \
+                     AND ($7 IS NULL OR c.issued_at < $7 OR (c.issued_at = $7 AND c.id < $8)) \
+                     ORDER BY c.issued_at DESC, c.id DESC LIMIT $9",
+                )
+                .bind(f.office)
+                .bind(f.kind)
+                .bind(f.volunteer)
+                .bind(f.revoked.map(i64::from))
+                .bind(f.issued_after)
+                .bind(f.issued_before)
+                .bind(f.after.map(|a| a.0))
+                .bind(f.after.map(|a| a.1))
+                .bind(f.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            CredentialRow {
+                                id: r.0,
+                                office_id: r.1,
+                                kind: r.2,
+                                format: r.3,
+                                token: String::new(),
+                                list_no: r.4,
+                                status_index: r.5,
+                                issued_at: r.6,
+                                issued_by: r.7,
+                                revoked_at: r.8,
+                                revoked_reason: r.9,
+                            },
+                            r.10,
+                        )
+                    })
+                    .collect())
+            }
+
+            async fn credential_volunteer(&self, id: &str) -> Result<Option<String>> {
+                let row: Option<(Option<String>,)> = sqlx::query_as(
+                    "SELECT volunteer_id FROM credential_facts WHERE credential_id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.and_then(|r| r.0))
+            }
+
+            async fn volunteer_facts(
+                &self,
+                volunteer_id: &str,
+                office: Option<&str>,
+            ) -> Result<Vec<FactRow>> {
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    Option<f64>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    i64,
+                );
+                // No ORDER BY: SQLite would then walk every credential in issue order; the
+                // volunteer's rows (found through the facts index) are sorted here instead.
+                let mut rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.kind, c.office_id, f.hours, f.category, f.period_end, f.entry, \
+                     c.issued_at FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
+                     WHERE f.volunteer_id = $1 AND c.revoked_at IS NULL \
+                     AND ($2 IS NULL OR c.office_id = $2)",
+                )
+                .bind(volunteer_id)
+                .bind(office)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.sort_by(|a, b| (a.7, &a.0).cmp(&(b.7, &b.0)));
+                Ok(rows
+                    .into_iter()
+                    .map(|r| FactRow {
+                        credential_id: r.0,
+                        kind: r.1,
+                        office_id: r.2,
+                        hours: r.3,
+                        category: r.4,
+                        period_end: r.5,
+                        entry: r.6,
+                    })
+                    .collect())
             }
         }
     };

@@ -1,0 +1,823 @@
+//! The volunteer register in the service: registration and look-up, linking issuance
+//! requests to volunteers, listing credentials, the passport summary; and sealing what holds
+//! national IDs at rest (the IIN itself, stored tokens, stored idempotent answers).
+
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT};
+use vpass_credential::time::UnixTime;
+
+use super::{
+    check_issue, draft_issue_value, request_hash, Draft, Operator, Role, Service, NATIONAL,
+};
+use crate::audit::AuditEntry;
+use crate::crypto;
+use crate::http::error::ApiError;
+use crate::store::{Answer, CredentialFilter, CredentialRow, Idem, VolunteerLink, VolunteerRow};
+use crate::volunteers::{self, Names, PassportFact};
+
+/// Prefix of a stored token sealed under the KEK (older rows hold the token as issued).
+const SEALED_TOKEN: &str = "sealed:v1:";
+/// Default page of a listing.
+const DEFAULT_LIMIT: i64 = 50;
+/// Largest page of a listing.
+pub const MAX_LIMIT: i64 = 100;
+/// A passport is valid this long (one year).
+pub const PASSPORT_VALIDITY: i64 = 365 * 24 * 3600;
+
+/// 422 with a code at a field.
+fn unprocessable(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).at(field)
+}
+
+/// The UTC day of a Unix time.
+fn utc_day(t: UnixTime) -> Option<IsoDate> {
+    let d = time::OffsetDateTime::from_unix_timestamp(t.0).ok()?.date();
+    IsoDate::parse(&format!(
+        "{:04}-{:02}-{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    ))
+}
+
+/// Which spelling a name entered on a credential is: Kazakh if it has a letter only Kazakh
+/// Cyrillic uses, Russian if it has other Cyrillic, else English.
+fn guess_spelling(name: &str) -> Names {
+    const KAZAKH: &str = "ӘәҒғҚқҢңӨөҰұҮүҺһІі";
+    let name = Some(name.trim().to_owned());
+    if name
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .any(|c| KAZAKH.contains(c))
+    {
+        Names {
+            kk: name,
+            ..Names::default()
+        }
+    } else if name
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+    {
+        Names {
+            ru: name,
+            ..Names::default()
+        }
+    } else {
+        Names {
+            en: name,
+            ..Names::default()
+        }
+    }
+}
+
+fn names_of(v: &VolunteerRow) -> Names {
+    Names {
+        kk: v.name_kk.clone(),
+        ru: v.name_ru.clone(),
+        en: v.name_en.clone(),
+    }
+}
+
+/// Query-string pairs, percent-decoded; a parameter given twice is refused.
+pub fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(ApiError::invalid_field(&k, "is given more than once"));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+fn parse_limit(v: &str) -> Result<i64, ApiError> {
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| ApiError::invalid_field("limit", "must be an integer from 1 to 100"))
+}
+
+/// Volunteers read ahead for a batch, by the blind index of their IIN.
+pub(super) type Known = std::collections::HashMap<Vec<u8>, VolunteerRow>;
+
+impl Service {
+    /// The registered volunteers of the IINs that batch rows name without a `volunteer`, in
+    /// one query per 500 (instead of one per row).
+    pub(super) async fn known_volunteers(
+        &self,
+        rows: &[Result<Value, ApiError>],
+    ) -> Result<Known, ApiError> {
+        let indices: Vec<Vec<u8>> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter(|v| v.get("volunteer").is_none())
+            .filter_map(|v| v.get("credentialSubject")?.get("iin")?.as_str())
+            .filter_map(|i| Iin::parse(i).ok())
+            .map(|i| self.iin_index(i.as_str()))
+            .collect();
+        Ok(self
+            .store
+            .volunteers_by_iin_indices(&indices)
+            .await?
+            .into_iter()
+            .map(|v| (v.iin_index.clone(), v))
+            .collect())
+    }
+
+    // ---- sealing -------------------------------------------------------------------------
+
+    /// The IIN's blind index: HMAC-SHA256 under the key derived from the KEK.
+    fn iin_index(&self, iin: &str) -> Vec<u8> {
+        crypto::hmac_sha256(&self.blind_key, iin.as_bytes()).to_vec()
+    }
+
+    /// A token as stored: sealed under the KEK, bound to the credential id.
+    pub(super) fn seal_token(&self, id: &str, token: &str) -> String {
+        let sealed = self.kek.seal(&format!("credential:{id}"), token.as_bytes());
+        format!("{SEALED_TOKEN}{}", URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// A stored token opened (tokens stored before sealing come back as they are).
+    pub(super) fn open_token(&self, id: &str, stored: &str) -> Result<String, ApiError> {
+        let Some(b64) = stored.strip_prefix(SEALED_TOKEN) else {
+            return Ok(stored.to_owned());
+        };
+        let sealed = URL_SAFE_NO_PAD
+            .decode(b64)
+            .map_err(|_| ApiError::internal(&"stored token is not base64url"))?;
+        let bytes = self
+            .kek
+            .open(&format!("credential:{id}"), &sealed)
+            .map_err(|e| ApiError::internal(&e))?;
+        String::from_utf8(bytes).map_err(|_| ApiError::internal(&"stored token is not UTF-8"))
+    }
+
+    /// An answer as stored under its idempotency key: sealed (it may hold tokens and IINs).
+    pub(super) fn seal_answer(&self, idem: &Idem<'_>, body: Vec<u8>) -> Vec<u8> {
+        self.kek.seal(
+            &format!("idempotency:{}:{}", idem.operator_id, idem.key),
+            &body,
+        )
+    }
+
+    /// Open a stored answer (`status` for a fresh one). Answers stored before sealing are
+    /// JSON and come back as they are (a sealed one starts with its version byte, 1).
+    pub(super) fn open_answer(
+        &self,
+        idem: &Idem<'_>,
+        status: u16,
+        answer: Answer,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let (status, body) = match answer {
+            Answer::Fresh(body) => (status, body),
+            Answer::Replayed { status, body } => (status, body),
+        };
+        if body.first() != Some(&1) {
+            return Ok((status, body));
+        }
+        let opened = self
+            .kek
+            .open(
+                &format!("idempotency:{}:{}", idem.operator_id, idem.key),
+                &body,
+            )
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok((status, opened))
+    }
+
+    fn open_iin(&self, v: &VolunteerRow) -> Result<String, ApiError> {
+        let bytes = self
+            .kek
+            .open(&format!("volunteer-iin:{}", v.id), &v.iin_sealed)
+            .map_err(|e| ApiError::internal(&e))?;
+        String::from_utf8(bytes).map_err(|_| ApiError::internal(&"sealed IIN is not UTF-8"))
+    }
+
+    /// A volunteer as the API shows it (the IIN opened).
+    fn volunteer_json(&self, v: &VolunteerRow) -> Result<Value, ApiError> {
+        Ok(json!({
+            "id": v.id,
+            "name": names_of(v).to_json(),
+            "iin": self.open_iin(v)?,
+            "birthDate": v.birth_date,
+            "email": v.email,
+            "phone": v.phone,
+            "region": v.region,
+            "registered_at": UnixTime(v.created_at).to_rfc3339(),
+            "registered_by": v.created_by,
+        }))
+    }
+
+    /// A new register row (IIN sealed under its id, blind index computed).
+    fn new_volunteer(
+        &self,
+        op: &Operator,
+        names: &Names,
+        iin: &Iin,
+        person: &Map<String, Value>,
+        now: UnixTime,
+    ) -> VolunteerRow {
+        let id = crypto::random_uuid();
+        let text = |k: &str| person.get(k).and_then(Value::as_str).map(str::to_owned);
+        VolunteerRow {
+            iin_index: self.iin_index(iin.as_str()),
+            iin_sealed: self
+                .kek
+                .seal(&format!("volunteer-iin:{id}"), iin.as_str().as_bytes()),
+            id,
+            name_kk: names.kk.clone(),
+            name_ru: names.ru.clone(),
+            name_en: names.en.clone(),
+            name_search: names.search_text(),
+            birth_date: iin.birth_date().to_string(),
+            email: text("email"),
+            phone: text("phone"),
+            region: text("region"),
+            created_at: now.0,
+            created_by: op.id.clone(),
+        }
+    }
+
+    // ---- registration and look-up --------------------------------------------------------
+
+    /// Register a volunteer, idempotently (admins and officers).
+    pub async fn register_volunteer(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        if op.role == Role::Auditor {
+            return Err(ApiError::forbidden("auditors may not register volunteers"));
+        }
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let Value::Object(obj) = value else {
+            return Err(ApiError::bad_request(
+                "MALFORMED_VOLUNTEER",
+                "the body must be a JSON object: {\"name\": {\"kk\", \"ru\", \"en\"}, \"iin\", ...}",
+            ));
+        };
+        const MEMBERS: [&str; 6] = ["name", "iin", "birthDate", "email", "phone", "region"];
+        if let Some(k) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+            return Err(ApiError::invalid_field(k, "is not a known member"));
+        }
+        let names = parse_names(obj.get("name"))?;
+        let now = self.clock.now();
+        // The person members are checked exactly as the credential model checks them, on a
+        // throwaway hours credential (so the rules cannot drift apart).
+        let mut person = obj.clone();
+        person.remove("name");
+        if !person.contains_key("iin") {
+            return Err(ApiError::invalid_field("iin", "is required"));
+        }
+        let iin = check_person(&names, &person, now)?;
+        let row = self.new_volunteer(op, &names, &iin, &person, now);
+        let request_hash = request_hash("POST /api/v1/volunteers", body);
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        let answer = self.seal_answer(&idem, self.volunteer_json(&row)?.to_string().into_bytes());
+        let entry = AuditEntry {
+            at: now.0,
+            actor: op.id.clone(),
+            action: "volunteer.register".into(),
+            office_id: op.role.issuing_office().map(str::to_owned),
+            subject: Some(row.id.clone()),
+            request_id: Some(idem_key.to_owned()),
+            detail: None,
+        };
+        let stored = self
+            .store
+            .register_volunteer(&idem, &row, &answer, &entry)
+            .await?;
+        self.open_answer(&idem, 201, stored)
+    }
+
+    /// A volunteer by id (any operator: the register is national).
+    pub async fn volunteer(&self, id: &str) -> Result<Value, ApiError> {
+        let v = self
+            .store
+            .volunteer(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("volunteer"))?;
+        self.volunteer_json(&v)
+    }
+
+    /// Find volunteers: `iin` (exact, audited), `name` (case-insensitive substring over the
+    /// spellings) or neither (all), by id; `limit` ≤ 100, `cursor` from the last page.
+    pub async fn find_volunteers(
+        &self,
+        op: &Operator,
+        query: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let mut iin = None;
+        let mut name = None;
+        let mut limit = DEFAULT_LIMIT;
+        let mut cursor = None;
+        for (k, v) in query_pairs(query)? {
+            match k.as_str() {
+                "iin" => iin = Some(v),
+                "name" => name = Some(v),
+                "limit" => limit = parse_limit(&v)?,
+                "cursor" => cursor = Some(v),
+                _ => return Err(ApiError::invalid_field(&k, "is not a known parameter")),
+            }
+        }
+        if let Some(c) = &cursor {
+            if c.is_empty() || c.len() > 64 {
+                return Err(ApiError::invalid_field(
+                    "cursor",
+                    "is not a cursor from a page",
+                ));
+            }
+        }
+        let rows = match (iin, name) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_field(
+                    "name",
+                    "give either iin or name, not both",
+                ))
+            }
+            (Some(iin), None) => {
+                let iin = Iin::parse(&iin).map_err(|r| {
+                    ApiError::bad_request("INVALID_FIELD", format!("iin: {r}")).at("iin")
+                })?;
+                let found = self
+                    .store
+                    .volunteer_by_iin_index(&self.iin_index(iin.as_str()))
+                    .await?;
+                self.store
+                    .append_audit(&AuditEntry {
+                        at: self.clock.now().0,
+                        actor: op.id.clone(),
+                        action: "volunteer.lookup".into(),
+                        office_id: None,
+                        subject: found.as_ref().map(|v| v.id.clone()),
+                        request_id: None,
+                        detail: Some(
+                            if found.is_some() {
+                                "by IIN: found"
+                            } else {
+                                "by IIN: not found"
+                            }
+                            .into(),
+                        ),
+                    })
+                    .await?;
+                found
+                    .into_iter()
+                    .filter(|v| cursor.as_deref().is_none_or(|c| v.id.as_str() > c))
+                    .collect()
+            }
+            (None, name) => {
+                let needle = volunteers::normalise(name.as_deref().unwrap_or(""));
+                if needle.chars().count() > 200 {
+                    return Err(ApiError::invalid_field(
+                        "name",
+                        "is longer than 200 characters",
+                    ));
+                }
+                self.store
+                    .find_volunteers(&needle, cursor.as_deref(), limit)
+                    .await?
+            }
+        };
+        let next = (i64::try_from(rows.len()).unwrap_or(0) >= limit)
+            .then(|| rows.last().map(|v| v.id.clone()))
+            .flatten();
+        let list = rows
+            .iter()
+            .map(|v| self.volunteer_json(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json!({"volunteers": list, "next_cursor": next}))
+    }
+
+    // ---- linking issuance to the register ------------------------------------------------
+
+    /// The volunteer an issuance request belongs to: the one it names (`volunteer`), else the
+    /// registered one of its `credentialSubject.iin`, else one to register from the subject.
+    /// Fills `name`, `iin` and `birthDate` from the register when absent; a subject that
+    /// contradicts the register is refused (422 `VOLUNTEER_MISMATCH`).
+    pub(super) async fn resolve_link(
+        &self,
+        op: &Operator,
+        draft: &mut Draft,
+        known: Option<&Known>,
+    ) -> Result<Option<VolunteerLink>, ApiError> {
+        let Some(Value::Object(subject)) = draft.map.get_mut("credentialSubject") else {
+            if draft.volunteer.is_some() {
+                return Err(ApiError::invalid_field("credentialSubject", "is required"));
+            }
+            return Ok(None);
+        };
+        let registered = match &draft.volunteer {
+            Some(id) => Some(self.store.volunteer(id).await?.ok_or_else(|| {
+                unprocessable(
+                    "VOLUNTEER_UNKNOWN",
+                    "volunteer",
+                    format!("no volunteer {id} in the register"),
+                )
+            })?),
+            None => {
+                let Some(Ok(iin)) = subject.get("iin").and_then(Value::as_str).map(Iin::parse)
+                else {
+                    // No IIN, or a bad one the credential check reports: not linked.
+                    return Ok(None);
+                };
+                let index = self.iin_index(iin.as_str());
+                let found = match known {
+                    Some(known) => known.get(&index).cloned(),
+                    None => self.store.volunteer_by_iin_index(&index).await?,
+                };
+                match found {
+                    Some(v) => Some(v),
+                    None => {
+                        let Some(name) = subject.get("name").and_then(Value::as_str) else {
+                            return Ok(None);
+                        };
+                        let names = guess_spelling(name);
+                        let row = self.new_volunteer(op, &names, &iin, subject, self.clock.now());
+                        return Ok(Some(VolunteerLink::Register(Box::new(row))));
+                    }
+                }
+            }
+        };
+        let Some(v) = registered else {
+            return Ok(None);
+        };
+        let names = names_of(&v);
+        let iin = self.open_iin(&v)?;
+        let mismatch = |field: &str, what: &str| {
+            unprocessable(
+                "VOLUNTEER_MISMATCH",
+                &format!("credentialSubject.{field}"),
+                format!(
+                    "credentialSubject.{field} does not match the {what} of volunteer {} in \
+                     the register; leave it out to take the register's, or correct it",
+                    v.id
+                ),
+            )
+        };
+        match subject.get("name") {
+            None => {
+                subject.insert("name".into(), names.display().into());
+            }
+            Some(Value::String(n)) if names.matches(n) => {}
+            Some(_) => return Err(mismatch("name", "names")),
+        }
+        match subject.get("iin") {
+            None => {
+                subject.insert("iin".into(), iin.into());
+            }
+            Some(Value::String(i)) if *i == iin => {}
+            Some(_) => return Err(mismatch("iin", "IIN")),
+        }
+        match subject.get("birthDate") {
+            None => {
+                subject.insert("birthDate".into(), v.birth_date.clone().into());
+            }
+            Some(Value::String(b)) if *b == v.birth_date => {}
+            Some(_) => return Err(mismatch("birthDate", "birth date")),
+        }
+        Ok(Some(VolunteerLink::Existing(v.id)))
+    }
+
+    // ---- listing credentials -------------------------------------------------------------
+
+    /// Credentials' metadata, newest first, filtered and paginated (officers: their office's).
+    pub async fn list_credentials(
+        &self,
+        op: &Operator,
+        query: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let pairs = query_pairs(query)?;
+        let mut office = None;
+        let mut kind = None;
+        let mut volunteer = None;
+        let mut revoked = None;
+        let mut after = None;
+        let mut before = None;
+        let mut limit = DEFAULT_LIMIT;
+        let mut cursor = None;
+        let time = |name: &str, v: &str| {
+            UnixTime::parse_rfc3339(v).map(|t| t.0).ok_or_else(|| {
+                ApiError::invalid_field(name, "must be an RFC 3339 time (2026-06-01T00:00:00Z)")
+            })
+        };
+        for (k, v) in &pairs {
+            match k.as_str() {
+                "office" if self.offices.contains_key(v) => office = Some(v.as_str()),
+                "office" => return Err(ApiError::invalid_field("office", "is not an office id")),
+                "type" if model_type(v) => kind = Some(v.as_str()),
+                "type" => {
+                    return Err(ApiError::invalid_field(
+                        "type",
+                        "is not a vpass credential type",
+                    ))
+                }
+                "volunteer" if !v.is_empty() && v.len() <= 64 => volunteer = Some(v.as_str()),
+                "volunteer" => {
+                    return Err(ApiError::invalid_field(
+                        "volunteer",
+                        "is not a volunteer id",
+                    ))
+                }
+                "status" => {
+                    revoked = Some(match v.as_str() {
+                        "active" => false,
+                        "revoked" => true,
+                        _ => {
+                            return Err(ApiError::invalid_field(
+                                "status",
+                                "must be active or revoked",
+                            ))
+                        }
+                    })
+                }
+                "issued_after" => after = Some(time("issued_after", v)?),
+                "issued_before" => before = Some(time("issued_before", v)?),
+                "limit" => limit = parse_limit(v)?,
+                "cursor" => cursor = Some(parse_cursor(v)?),
+                _ => return Err(ApiError::invalid_field(k, "is not a known parameter")),
+            }
+        }
+        if let Role::Officer(own) = &op.role {
+            match office {
+                Some(o) if o != own => {
+                    return Err(ApiError::forbidden(
+                        "officers list only their own office's credentials",
+                    )
+                    .at("office"))
+                }
+                _ => office = Some(own.as_str()),
+            }
+        }
+        let filter = CredentialFilter {
+            office,
+            kind,
+            volunteer,
+            revoked,
+            issued_after: after,
+            issued_before: before,
+            after: cursor.as_ref().map(|(t, id)| (*t, id.as_str())),
+            limit,
+        };
+        let rows = self.store.list_credentials(&filter).await?;
+        let next = (i64::try_from(rows.len()).unwrap_or(0) >= limit)
+            .then(|| rows.last())
+            .flatten()
+            .map(|(r, _)| URL_SAFE_NO_PAD.encode(format!("{}:{}", r.issued_at, r.id)));
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|(r, v)| listed_json(r, v.as_deref()))
+            .collect();
+        Ok(json!({"credentials": list, "next_cursor": next}))
+    }
+
+    // ---- the passport summary ------------------------------------------------------------
+
+    /// Issue a `VolunteerPassportCredential` for volunteer `id` from the stored records, as of
+    /// now, signed by the operator's office (officers: their office's records; admins: all).
+    pub async fn issue_passport(
+        &self,
+        op: &Operator,
+        idem_key: &str,
+        id: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let (office_id, office) = self.issuing_context(op).await?;
+        let mut options = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match vpass_credential::json::parse(body, "body")
+                .map_err(|e| ApiError::from_credential(&e, ""))?
+            {
+                Value::Object(m) => m,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "INVALID_FIELD",
+                        "the body must be empty or {\"holder\": …, \"format\": …}",
+                    ))
+                }
+            }
+        };
+        if let Some(k) = options.keys().find(|k| *k != "holder" && *k != "format") {
+            return Err(ApiError::invalid_field(k, "is not a known member"));
+        }
+        let v = self
+            .store
+            .volunteer(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("volunteer"))?;
+        let now = self.clock.now();
+        let as_of = utc_day(now).ok_or_else(|| ApiError::internal(&"clock out of range"))?;
+        let scope = match &op.role {
+            Role::Admin if office_id == NATIONAL => None,
+            _ => Some(office_id),
+        };
+        let facts = self
+            .store
+            .volunteer_facts(&v.id, scope)
+            .await?
+            .into_iter()
+            .filter_map(|f| passport_fact(&f))
+            .collect::<Vec<_>>();
+        let summary = volunteers::passport_summary(as_of, &facts).ok_or_else(|| {
+            unprocessable(
+                "PASSPORT_TOO_LARGE",
+                "volunteer",
+                "the records need more than 64 entries in a passport array",
+            )
+        })?;
+        let mut subject = Map::new();
+        subject.insert("name".into(), names_of(&v).display().into());
+        subject.insert("iin".into(), self.open_iin(&v)?.into());
+        subject.insert("birthDate".into(), v.birth_date.clone().into());
+        for (k, val) in [
+            ("email", &v.email),
+            ("phone", &v.phone),
+            ("region", &v.region),
+        ] {
+            if let Some(val) = val {
+                subject.insert(k.into(), val.clone().into());
+            }
+        }
+        subject.extend(summary);
+        options.insert("@context".into(), json!([VCDM2_CONTEXT]));
+        options.insert(
+            "type".into(),
+            json!(["VerifiableCredential", "VolunteerPassportCredential"]),
+        );
+        options.insert("validFrom".into(), now.to_rfc3339().into());
+        options.insert(
+            "validUntil".into(),
+            UnixTime(now.0.saturating_add(PASSPORT_VALIDITY))
+                .to_rfc3339()
+                .into(),
+        );
+        options.insert("credentialSubject".into(), Value::Object(subject));
+        let draft = draft_issue_value(office, Value::Object(options))?;
+        let req = check_issue(
+            office,
+            draft,
+            Some(VolunteerLink::Existing(v.id.clone())),
+            &self.caps,
+        )?;
+        let request_hash = request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
+        let idem = Idem {
+            operator_id: &op.id,
+            key: idem_key,
+            request_hash: &request_hash,
+        };
+        let detail = format!(
+            "{} as {} for volunteer {}",
+            req.kind.type_name(),
+            req.format,
+            v.id
+        );
+        self.issue_checked(op, office_id, &idem, &req, now, detail)
+            .await
+    }
+}
+
+fn model_type(name: &str) -> bool {
+    vpass_credential::model::CredentialKind::from_type_name(name).is_some()
+}
+
+fn parse_cursor(v: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::invalid_field("cursor", "is not a cursor from a page");
+    let text = URL_SAFE_NO_PAD
+        .decode(v)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
+}
+
+fn listed_json(r: &CredentialRow, volunteer: Option<&str>) -> Value {
+    json!({
+        "id": r.id,
+        "type": r.kind,
+        "format": r.format,
+        "office": r.office_id,
+        "volunteer": volunteer,
+        "status_index": r.status_index,
+        "issued_at": UnixTime(r.issued_at).to_rfc3339(),
+        "revoked": r.revoked_at.map(|at| json!({
+            "at": UnixTime(at).to_rfc3339(),
+            "reason": r.revoked_reason,
+        })),
+    })
+}
+
+fn passport_fact(f: &crate::store::FactRow) -> Option<PassportFact> {
+    match f.kind.as_str() {
+        "VolunteerHoursCredential" => Some(PassportFact::Hours {
+            hours: f.hours?,
+            category: f.category.as_deref().and_then(Category::parse),
+            end: IsoDate::parse(f.period_end.as_deref()?)?,
+        }),
+        "VolunteerSkillCredential" => Some(PassportFact::Skill(
+            serde_json::from_str(f.entry.as_deref()?).ok()?,
+        )),
+        "VolunteerAwardCredential" => Some(PassportFact::Award(
+            serde_json::from_str(f.entry.as_deref()?).ok()?,
+        )),
+        _ => None,
+    }
+}
+
+/// `name`: an object with at least one of `kk`, `ru`, `en`, each 1 to 200 characters.
+fn parse_names(v: Option<&Value>) -> Result<Names, ApiError> {
+    let Some(Value::Object(m)) = v else {
+        return Err(ApiError::invalid_field(
+            "name",
+            "is required: {\"kk\": …, \"ru\": …, \"en\": …} with at least one spelling",
+        ));
+    };
+    if let Some(k) = m.keys().find(|k| !["kk", "ru", "en"].contains(&k.as_str())) {
+        return Err(ApiError::invalid_field(
+            &format!("name.{k}"),
+            "is not a known spelling (kk, ru, en)",
+        ));
+    }
+    let mut names = Names::default();
+    for (k, slot) in [
+        ("kk", &mut names.kk),
+        ("ru", &mut names.ru),
+        ("en", &mut names.en),
+    ] {
+        match m.get(k) {
+            None => {}
+            Some(Value::String(s))
+                if !s.trim().is_empty()
+                    && s.chars().count() <= vpass_credential::model::MAX_TEXT
+                    && !s.chars().any(char::is_control) =>
+            {
+                *slot = Some(s.trim().to_owned());
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    &format!("name.{k}"),
+                    "must be 1 to 200 characters of text",
+                ))
+            }
+        }
+    }
+    if names.spellings().next().is_none() {
+        return Err(ApiError::invalid_field(
+            "name",
+            "needs at least one spelling (kk, ru or en)",
+        ));
+    }
+    Ok(names)
+}
+
+/// Check the person members of a registration (`iin`, `birthDate`, `email`, `phone`,
+/// `region`) with the credential model's rules; the IIN back.
+fn check_person(
+    names: &Names,
+    person: &Map<String, Value>,
+    now: UnixTime,
+) -> Result<Iin, ApiError> {
+    let day = utc_day(now).ok_or_else(|| ApiError::internal(&"clock out of range"))?;
+    let mut subject = person.clone();
+    subject.insert("name".into(), names.display().into());
+    subject.insert("hours".into(), 1.into());
+    subject.insert("activity".into(), "registration".into());
+    subject.insert("organization".into(), "registration".into());
+    subject.insert("periodStart".into(), day.to_string().into());
+    subject.insert("periodEnd".into(), day.to_string().into());
+    let probe = json!({
+        "@context": [VCDM2_CONTEXT],
+        "type": ["VerifiableCredential", "VolunteerHoursCredential"],
+        "issuer": "did:web:register.invalid",
+        "validFrom": now.to_rfc3339(),
+        "validUntil": UnixTime(now.0.saturating_add(3600)).to_rfc3339(),
+        "credentialSubject": subject,
+    });
+    let checked = Credential::from_json(&probe).map_err(|e| {
+        let mut err = ApiError::from_credential(&e, "");
+        if let Some(f) = &err.field {
+            err.field = Some(f.trim_start_matches("credentialSubject.").to_owned());
+        }
+        err.detail = err.detail.replace("credentialSubject.", "");
+        err
+    })?;
+    checked
+        .subject()
+        .person()
+        .iin()
+        .cloned()
+        .ok_or_else(|| ApiError::invalid_field("iin", "is required"))
+}

@@ -1,0 +1,439 @@
+//! The volunteer register's rules, apart from storage and HTTP: names as entered in several
+//! spellings, the event key, the plausibility checks on hours (deliverable 8 of issue 4) and
+//! the passport summary built from stored facts.
+//!
+//! **Checks on hours.** Each is a refusal with a stable code ([`Refusal`]), run by the store
+//! inside the write transaction that inserts the credential (so two concurrent requests for
+//! one volunteer cannot both pass):
+//! - `HOURS_OVER_CAP`: one credential's hours above [`HoursCaps::max_hours_per_credential`];
+//! - `DAILY_HOURS_OVER_CAP`: each hours credential's hours are spread evenly over the days of
+//!   its period; on no day of the new credential's period may the volunteer's non-revoked
+//!   hours credentials plus the new one exceed [`HoursCaps::max_hours_per_day`];
+//! - `DUPLICATE_EVENT`: the volunteer already holds a non-revoked hours credential for the same
+//!   event ([`event_key`]), unless the request confirms it (`"confirm": ["duplicate-event"]`).
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use vpass_credential::model::{Category, IsoDate};
+
+/// The default cap on the hours of one credential.
+pub const DEFAULT_MAX_HOURS_PER_CREDENTIAL: f64 = 1_000.0;
+/// The default cap on one volunteer's hours on one day.
+pub const DEFAULT_MAX_HOURS_PER_DAY: f64 = 16.0;
+/// The `confirm` value that lets a duplicate event through.
+pub const CONFIRM_DUPLICATE_EVENT: &str = "duplicate-event";
+/// What the IIN blind-index key is derived for (`Kek::derive`).
+pub const BLIND_INDEX_PURPOSE: &str = "vpass/v1/blind-index/iin";
+/// Most entries in each array of a passport summary.
+pub const MAX_PASSPORT_ENTRIES: usize = 64;
+
+/// The configurable caps of the plausibility checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HoursCaps {
+    /// Most hours in one credential.
+    pub max_hours_per_credential: f64,
+    /// Most hours of one volunteer on one day, all credentials together.
+    pub max_hours_per_day: f64,
+}
+
+impl Default for HoursCaps {
+    fn default() -> HoursCaps {
+        HoursCaps {
+            max_hours_per_credential: DEFAULT_MAX_HOURS_PER_CREDENTIAL,
+            max_hours_per_day: DEFAULT_MAX_HOURS_PER_DAY,
+        }
+    }
+}
+
+/// A refused plausibility check: a 422 problem (or a batch row error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Stable code (`DAILY_HOURS_OVER_CAP`, ...).
+    pub code: &'static str,
+    /// The field at fault.
+    pub field: &'static str,
+    /// What a clerk reads.
+    pub detail: String,
+    /// The earlier credential a duplicate repeats.
+    pub credential: Option<String>,
+}
+
+/// A volunteer's names as entered, in Kazakh, Russian and English spelling (at least one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Kazakh spelling.
+    pub kk: Option<String>,
+    /// Russian spelling.
+    pub ru: Option<String>,
+    /// English (Latin) spelling.
+    pub en: Option<String>,
+}
+
+impl Names {
+    /// The spellings present, in the order kk, ru, en.
+    pub fn spellings(&self) -> impl Iterator<Item = &str> {
+        [&self.kk, &self.ru, &self.en]
+            .into_iter()
+            .filter_map(|s| s.as_deref())
+    }
+
+    /// The name a credential shows when the request gives none: the first of kk, ru, en.
+    pub fn display(&self) -> &str {
+        self.spellings().next().unwrap_or_default()
+    }
+
+    /// What name search matches against: every spelling, normalised, one per line.
+    pub fn search_text(&self) -> String {
+        self.spellings()
+            .map(normalise)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Whether `name` is one of the spellings (case and spacing aside).
+    pub fn matches(&self, name: &str) -> bool {
+        let name = normalise(name);
+        self.spellings().any(|s| normalise(s) == name)
+    }
+
+    /// The JSON form: `{"kk": …, "ru": …, "en": …}` (absent spellings left out).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in [("kk", &self.kk), ("ru", &self.ru), ("en", &self.en)] {
+            if let Some(v) = v {
+                m.insert(k.into(), v.clone().into());
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// Lower case (Unicode), spaces trimmed and runs of white space made one space.
+pub fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// What identifies an event: SHA-256 (hex) of the normalised activity and organization and
+/// the period's first and last day, joined by U+001F.
+pub fn event_key(activity: &str, organization: &str, start: IsoDate, end: IsoDate) -> String {
+    let text = format!(
+        "{}\u{1f}{}\u{1f}{start}\u{1f}{end}",
+        normalise(activity),
+        normalise(organization)
+    );
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An hours credential as the checks see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoursFact {
+    /// The credential id (empty for the one being issued).
+    pub credential_id: String,
+    /// Hours.
+    pub hours: f64,
+    /// First day.
+    pub start: IsoDate,
+    /// Last day.
+    pub end: IsoDate,
+    /// [`event_key`].
+    pub event_key: String,
+}
+
+/// Hours written for a clerk: at most two decimals, no trailing zeros.
+pub fn show_hours(h: f64) -> String {
+    let s = format!("{:.2}", (h * 100.0).round() / 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The cap on one credential's hours.
+pub fn check_cap(hours: f64, limits: &HoursCaps) -> Result<(), Refusal> {
+    if hours > limits.max_hours_per_credential {
+        return Err(Refusal {
+            code: "HOURS_OVER_CAP",
+            field: "credentialSubject.hours",
+            detail: format!(
+                "{} hours in one credential is more than the limit of {} hours; split the \
+                 work into several credentials or check the figure",
+                show_hours(hours),
+                show_hours(limits.max_hours_per_credential)
+            ),
+            credential: None,
+        });
+    }
+    Ok(())
+}
+
+/// The duplicate-event and daily-cap checks of `new` against the volunteer's non-revoked hours
+/// credentials that overlap its period (`existing`).
+pub fn check_against(
+    new: &HoursFact,
+    existing: &[HoursFact],
+    limits: &HoursCaps,
+    confirm_duplicate: bool,
+) -> Result<(), Refusal> {
+    if !confirm_duplicate {
+        if let Some(earlier) = existing.iter().find(|e| e.event_key == new.event_key) {
+            return Err(Refusal {
+                code: "DUPLICATE_EVENT",
+                field: "credentialSubject.activity",
+                detail: format!(
+                    "this volunteer already has credential {} for the same event (activity, \
+                     organization and period); to issue a second one on purpose, add \
+                     \"confirm\": [\"{CONFIRM_DUPLICATE_EVENT}\"]",
+                    earlier.credential_id
+                ),
+                credential: Some(earlier.credential_id.clone()),
+            });
+        }
+    }
+    let days = usize::try_from(new.start.days_until(new.end) + 1).unwrap_or(1);
+    let share = |f: &HoursFact| {
+        let d = f.start.days_until(f.end) + 1;
+        // Periods are at most a few thousand days: exact in f64.
+        f.hours / d.max(1) as f64
+    };
+    let mut load = vec![0.0f64; days];
+    for e in existing {
+        let from = new.start.days_until(e.start).max(0);
+        let to = new.start.days_until(e.end).min(days as i64 - 1);
+        let per_day = share(e);
+        for i in from..=to {
+            if let Some(slot) = usize::try_from(i).ok().and_then(|i| load.get_mut(i)) {
+                *slot += per_day;
+            }
+        }
+    }
+    let mine = share(new);
+    for (i, before) in load.iter().enumerate() {
+        let total = before + mine;
+        if total > limits.max_hours_per_day + 1e-9 {
+            let day = new
+                .start
+                .date()
+                .checked_add(time::Duration::days(i as i64))
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            return Err(Refusal {
+                code: "DAILY_HOURS_OVER_CAP",
+                field: "credentialSubject.hours",
+                detail: format!(
+                    "on {day} this volunteer would have {} hours ({} already recorded + {} \
+                     from this credential, its hours spread evenly over its {days} day(s)); \
+                     the limit is {} hours a day",
+                    show_hours(total),
+                    show_hours(*before),
+                    show_hours(mine),
+                    show_hours(limits.max_hours_per_day)
+                ),
+                credential: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A stored credential's facts as the passport reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassportFact {
+    /// An hours credential: hours, category (absent counts as `other`), last day of the period.
+    Hours {
+        /// Hours.
+        hours: f64,
+        /// Category.
+        category: Option<Category>,
+        /// Last day (its year is the year the hours count in).
+        end: IsoDate,
+    },
+    /// A skill entry as the passport writes it.
+    Skill(Value),
+    /// An award entry as the passport writes it.
+    Award(Value),
+}
+
+/// Hours as a JSON number: an integer when whole, else rounded to two decimals.
+pub fn hours_json(h: f64) -> Value {
+    let rounded = (h * 100.0).round() / 100.0;
+    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+        Value::from(rounded as i64)
+    } else {
+        serde_json::Number::from_f64(rounded).map_or(Value::from(0), Value::Number)
+    }
+}
+
+/// The summary members of a passport subject (`asOf`, `totalHours`, `events`,
+/// `hoursByCategory`, `skills`, `awards`) from facts in issuance order (oldest first). Sums
+/// are kept in hundredths of an hour so that `totalHours` is the sum of the entries. `None`
+/// if an array would exceed [`MAX_PASSPORT_ENTRIES`] even after duplicates are merged.
+pub fn passport_summary(as_of: IsoDate, facts: &[PassportFact]) -> Option<Map<String, Value>> {
+    let mut by: Vec<(i32, usize, i64)> = Vec::new();
+    let mut events = 0u64;
+    let mut skills: Vec<Value> = Vec::new();
+    let mut awards: Vec<Value> = Vec::new();
+    for f in facts {
+        match f {
+            PassportFact::Hours {
+                hours,
+                category,
+                end,
+            } => {
+                events += 1;
+                let cat = category.unwrap_or(Category::Other);
+                let pos = Category::ALL.iter().position(|c| *c == cat).unwrap_or(0);
+                let year = end.date().year();
+                let cents = (hours * 100.0).round() as i64;
+                match by.iter_mut().find(|(y, c, _)| *y == year && *c == pos) {
+                    Some(e) => e.2 += cents,
+                    None => by.push((year, pos, cents)),
+                }
+            }
+            PassportFact::Skill(v) if !skills.contains(v) => skills.push(v.clone()),
+            PassportFact::Award(v) if !awards.contains(v) => awards.push(v.clone()),
+            _ => {}
+        }
+    }
+    if by.len() > MAX_PASSPORT_ENTRIES
+        || skills.len() > MAX_PASSPORT_ENTRIES
+        || awards.len() > MAX_PASSPORT_ENTRIES
+    {
+        return None;
+    }
+    by.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let total: i64 = by.iter().map(|e| e.2).sum();
+    let cents = |c: i64| hours_json(c as f64 / 100.0);
+    let mut m = Map::new();
+    m.insert("asOf".into(), as_of.to_string().into());
+    m.insert("totalHours".into(), cents(total));
+    m.insert("events".into(), events.into());
+    m.insert(
+        "hoursByCategory".into(),
+        Value::Array(
+            by.iter()
+                .map(|(year, pos, c)| {
+                    json!({
+                        "category": Category::ALL.get(*pos).map_or("other", |c| c.as_str()),
+                        "year": year,
+                        "hours": cents(*c),
+                    })
+                })
+                .collect(),
+        ),
+    );
+    m.insert("skills".into(), Value::Array(skills));
+    m.insert("awards".into(), Value::Array(awards));
+    Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(id: &str, hours: f64, start: &str, end: &str, key: &str) -> HoursFact {
+        HoursFact {
+            credential_id: id.into(),
+            hours,
+            start: IsoDate::parse(start).unwrap(),
+            end: IsoDate::parse(end).unwrap(),
+            event_key: key.into(),
+        }
+    }
+
+    #[test]
+    fn reject_daily_hours_over_cap_names_the_day_and_figures() {
+        let limits = HoursCaps::default();
+        // 20 h over two days (10 a day) already; 8 h more on the second day is 18.
+        let existing = [fact("a", 20.0, "2026-03-01", "2026-03-02", "x")];
+        let new = fact("", 8.0, "2026-03-02", "2026-03-02", "y");
+        let r = check_against(&new, &existing, &limits, false).unwrap_err();
+        assert_eq!(r.code, "DAILY_HOURS_OVER_CAP");
+        assert!(r.detail.contains("2026-03-02"), "{}", r.detail);
+        assert!(
+            r.detail.contains("18 hours (10 already recorded + 8"),
+            "{}",
+            r.detail
+        );
+        // 6 h fits exactly up to the cap.
+        let ok = fact("", 6.0, "2026-03-02", "2026-03-02", "y");
+        assert!(check_against(&ok, &existing, &limits, false).is_ok());
+        // On a day the earlier credential does not cover, 16 h is fine.
+        let other = fact("", 16.0, "2026-03-03", "2026-03-03", "y");
+        assert!(check_against(&other, &existing, &limits, false).is_ok());
+    }
+
+    #[test]
+    fn reject_duplicate_event_unless_confirmed() {
+        let limits = HoursCaps::default();
+        let existing = [fact("c1", 2.0, "2026-03-01", "2026-03-01", "k")];
+        let new = fact("", 2.0, "2026-03-01", "2026-03-01", "k");
+        let r = check_against(&new, &existing, &limits, false).unwrap_err();
+        assert_eq!(r.code, "DUPLICATE_EVENT");
+        assert_eq!(r.credential.as_deref(), Some("c1"));
+        assert!(check_against(&new, &existing, &limits, true).is_ok());
+    }
+
+    #[test]
+    fn reject_hours_over_cap() {
+        let limits = HoursCaps::default();
+        assert!(check_cap(1000.0, &limits).is_ok());
+        assert_eq!(
+            check_cap(1000.5, &limits).unwrap_err().code,
+            "HOURS_OVER_CAP"
+        );
+    }
+
+    #[test]
+    fn event_key_normalises_case_and_spaces() {
+        let d = IsoDate::parse("2026-03-01").unwrap();
+        assert_eq!(
+            event_key("Таза  Қазақстан ", "Astana VC", d, d),
+            event_key("таза қазақстан", "ASTANA vc", d, d)
+        );
+        assert_ne!(
+            event_key("a", "b", d, d),
+            event_key("a", "b", d, IsoDate::parse("2026-03-02").unwrap())
+        );
+    }
+
+    #[test]
+    fn passport_summary_totals_by_year_and_category() {
+        let d = |s| IsoDate::parse(s).unwrap();
+        let facts = [
+            PassportFact::Hours {
+                hours: 2.5,
+                category: Some(Category::Environment),
+                end: d("2025-05-01"),
+            },
+            PassportFact::Hours {
+                hours: 10.0,
+                category: None,
+                end: d("2026-05-01"),
+            },
+            PassportFact::Hours {
+                hours: 1.25,
+                category: Some(Category::Social),
+                end: d("2026-06-01"),
+            },
+            PassportFact::Hours {
+                hours: 0.5,
+                category: Some(Category::Environment),
+                end: d("2025-07-01"),
+            },
+        ];
+        let m = passport_summary(d("2026-11-22"), &facts).unwrap();
+        assert_eq!(m["totalHours"], json!(14.25));
+        assert_eq!(m["events"], json!(4));
+        assert_eq!(
+            m["hoursByCategory"],
+            json!([
+                {"category": "social", "year": 2026, "hours": 1.25},
+                {"category": "other", "year": 2026, "hours": 10},
+                {"category": "environment", "year": 2025, "hours": 3},
+            ])
+        );
+    }
+}
