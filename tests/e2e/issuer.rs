@@ -159,6 +159,47 @@ fn sync_trust_store(s: &Server, store: &Path, status_url: &str) {
     std::fs::write(store.join("status/list.jwt"), token).expect("status list");
 }
 
+/// `vpass trust sync` against the running service, as a verifier would run it: the root key
+/// from `vpass admin root-key` is given at the first sync and pinned; later syncs use the pin.
+/// The published URLs name `localhost:<port>`, which reaches the listening server.
+fn vpass_trust_sync(s: &Server, store: &Path, first: bool) {
+    let mut args = vec![
+        "trust".to_owned(),
+        "sync".to_owned(),
+        "--from".to_owned(),
+        s.base.clone(),
+        "--trust-store".to_owned(),
+        store.to_str().expect("utf-8").to_owned(),
+    ];
+    if first {
+        let root = vpass(
+            &s.data,
+            &[
+                "admin",
+                "root-key",
+                "--data-dir",
+                s.data.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert!(root.status.success(), "{root:?}");
+        args.push("--root-key".into());
+        args.push(stdout(&root));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = vpass(&s.data, &args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("status lists in"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn count_credentials(data: &Path) -> i64 {
     let url = format!("sqlite://{}", data.join("vpass.db").display());
     tokio::runtime::Builder::new_current_thread()
@@ -192,13 +233,14 @@ fn serve_issue_verify_revoke_verify_again() {
     let credential = answer["credential"].as_str().expect("credential");
     let status_url = answer["status_list"].as_str().expect("status list url");
     let store_dir = dir.0.join("trust");
-    sync_trust_store(&server, &store_dir, status_url);
+    vpass_trust_sync(&server, &store_dir, true);
 
     let now = SystemClock.now();
     let store = TrustStore::open(&store_dir, now).expect("trust store");
     let verdict = verify(credential, &store, &Policy::at(now));
     assert!(verdict.valid, "{:?}", verdict.errors);
     assert!(verdict.status.checked && !verdict.status.revoked);
+    assert_eq!(verdict.status.list.as_deref(), Some(status_url));
     assert_eq!(verdict.status.index, answer["status_index"].as_u64());
     // The same through the binary a verifier runs.
     let out = vpass(
@@ -239,7 +281,7 @@ fn serve_issue_verify_revoke_verify_again() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(stdout(&out), id);
-    sync_trust_store(&server, &store_dir, status_url);
+    vpass_trust_sync(&server, &store_dir, false);
     let store = TrustStore::open(&store_dir, now).expect("trust store");
     let verdict = verify(credential, &store, &Policy::at(now));
     assert!(!verdict.valid);
