@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the independent implementations the interoperability tests check vpass against
-# (npm packages, pinned by tests/interop/package-lock.json; zxing-cpp from PyPI). Idempotent
-# and quick when done.
+# (npm packages, pinned by tests/interop/package-lock.json; zxing-cpp and schemathesis from
+# PyPI). Idempotent and quick when done.
 set -euo pipefail
 
 # zxing-cpp (C++ QR reader, Python bindings) + pillow: the independent reader of the QR images
@@ -12,8 +12,15 @@ if command -v python3 >/dev/null 2>&1; then
       "zxing-cpp==3.1.1" "pillow==13.0.0" \
       || echo "pip install zxing-cpp pillow failed: the zxing-cpp check will skip" >&2
   fi
+  # schemathesis: fuzzes the issuer's served OpenAPI document against the running service
+  # (tests/e2e/issuer.rs). Pinned; skipped when already importable.
+  if ! python3 -c "import schemathesis" >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+      "schemathesis==4.32.5" \
+      || echo "pip install schemathesis failed: the OpenAPI fuzz test will skip" >&2
+  fi
 else
-  echo "python3 not found: the zxing-cpp check will skip" >&2
+  echo "python3 not found: the zxing-cpp and schemathesis checks will skip" >&2
 fi
 
 cd "$(dirname "$0")/../tests/interop"
