@@ -189,6 +189,7 @@ on_both_backends!(
     reject_daily_hours_over_the_cap_naming_the_day,
     reject_duplicate_event_unless_confirmed_and_revoked_ones_do_not_count,
     batch_refuses_implausible_rows_and_issues_the_others,
+    batch_links_rows_whose_iin_is_registered_and_checks_them,
     csv_batch_links_volunteers_and_confirms_duplicates,
     list_credentials_filters_paginates_and_scopes,
     reject_bad_credential_list_parameters,
@@ -2461,6 +2462,92 @@ async fn batch_refuses_implausible_rows_and_issues_the_others(h: Harness) {
     )
     .await;
     assert_eq!(again.body, a.body);
+}
+
+/// An hours row naming its volunteer by IIN.
+fn hours_by_iin(iin: &str, activity: &str, day: &str) -> Value {
+    let mut v = hours_body();
+    let s = v["credentialSubject"].as_object_mut().unwrap();
+    s.insert("iin".into(), iin.into());
+    s.insert("activity".into(), activity.into());
+    s.insert("hours".into(), json!(2.0));
+    s.insert("periodStart".into(), day.into());
+    s.insert("periodEnd".into(), day.into());
+    v
+}
+
+async fn batch_links_rows_whose_iin_is_registered_and_checks_them(h: Harness) {
+    let a_id = registered(&h, &iin(0)).await;
+    let before = issue(
+        &h,
+        "p",
+        &hours_for(&a_id, "Event one", 2.0, "2026-03-01", "2026-03-01"),
+    )
+    .await
+    .json();
+    let rows = json!([
+        // Registered before the batch: linked, and checked against its stored hours.
+        hours_by_iin(&iin(0), "Event one", "2026-03-01"),
+        hours_by_iin(&iin(0), "Event two", "2026-03-02"),
+        // New: registered by the first row, the second one linked and checked against it.
+        hours_by_iin(&iin(6), "Event three", "2026-03-03"),
+        hours_by_iin(&iin(6), "Event three", "2026-03-03"),
+        // By id: checked against the earlier rows of the batch.
+        hours_for(&a_id, "Event two", 2.0, "2026-03-02", "2026-03-02"),
+    ]);
+    let a = send(
+        &h.app,
+        batch_request(&h.token, "b", "application/json", rows.to_string()),
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let out = a.json();
+    let issued = out["issued"].as_array().unwrap();
+    let rows: Vec<u64> = issued.iter().map(|i| i["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3]);
+    assert_eq!(
+        issued[0]["volunteer"],
+        json!({"id": a_id, "registered": false})
+    );
+    assert_eq!(issued[1]["volunteer"]["registered"], true);
+    let b_id = issued[1]["volunteer"]["id"].as_str().unwrap();
+    assert_ne!(b_id, a_id);
+    let errors = out["errors"].as_array().unwrap();
+    let refused: Vec<(u64, &str, &Value)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["code"].as_str().unwrap(),
+                &e["credential"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (1, "DUPLICATE_EVENT", &before["id"]),
+            (4, "DUPLICATE_EVENT", &issued[1]["id"]),
+            (5, "DUPLICATE_EVENT", &issued[0]["id"]),
+        ]
+    );
+    assert_eq!(h.service.store().credential_count().await.unwrap(), 3);
+    // One registration by hand, one by the batch.
+    let audit = send(&h.app, get("/api/v1/audit", Some(&h.token)))
+        .await
+        .json();
+    let registrations = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "volunteer.register")
+        .count();
+    assert_eq!(registrations, 2);
 }
 
 async fn csv_batch_links_volunteers_and_confirms_duplicates(h: Harness) {
