@@ -1,0 +1,266 @@
+//! What every issuer API test file shares: a service on a fresh SQLite or PostgreSQL
+//! database ([`harness_on`]), the `on_both_backends!` macro, and request helpers.
+
+#![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a part of it
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use vpass_credential::keys::PublicKey;
+use vpass_credential::time::{Clock, SystemClock};
+use vpass_credential::trust::verify_trust_list;
+use vpass_issuer::service::{self, Config};
+
+pub struct Harness {
+    pub app: Router,
+    pub token: String,
+    pub service: Arc<vpass_issuer::Service>,
+    pub _dir: tempfile::TempDir,
+    /// The PostgreSQL test database to drop afterwards: (admin URL, name).
+    pub pg: Option<(String, String)>,
+    /// The database URL the service uses.
+    pub db_url: String,
+}
+
+impl Harness {
+    /// Run one SQL statement directly on the service's database (tampering tests).
+    pub async fn raw_sql(&self, sql: &str) {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::postgres::PgPool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::sqlite::SqlitePool::connect(&self.db_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: clean up from a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::postgres::PgPool::connect(&admin_url).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(&drop).execute(&pool).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub async fn start_in(
+    dir: &Path,
+    database_url: Option<String>,
+) -> (Arc<vpass_issuer::Service>, Option<std::path::PathBuf>) {
+    let mut config = Config::default_with_data_dir(dir.to_path_buf());
+    config.database_url = database_url;
+    let opened = service::open(&config).await.unwrap();
+    (Arc::new(opened.service), opened.initial_admin_token)
+}
+
+/// The storage backends every API test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database on the local server (`VPASS_TEST_PG_URL`, default
+/// `postgres://postgres@127.0.0.1:5432/test`), or `None` with the reason printed.
+pub async fn fresh_pg_database() -> Option<(String, String, String)> {
+    let admin_url = std::env::var("VPASS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pool = match sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&admin_url)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("SKIPPED on PostgreSQL: cannot connect to {admin_url}: {e}");
+            return None;
+        }
+    };
+    let name = format!("vpass_test_{}", vpass_issuer::crypto::random_hex(8));
+    if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+    {
+        eprintln!("SKIPPED on PostgreSQL: cannot create a test database: {e}");
+        return None;
+    }
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Some((format!("{base}/{name}"), admin_url.clone(), name))
+}
+
+pub async fn harness_on(backend: Backend) -> Option<Harness> {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            let (url, admin, name) = fresh_pg_database().await?;
+            (Some(url), Some((admin, name)))
+        }
+    };
+    let db_url = url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("vpass.db").display()));
+    let (service, token_file) = start_in(dir.path(), url).await;
+    let token = std::fs::read_to_string(token_file.unwrap())
+        .unwrap()
+        .trim()
+        .to_owned();
+    Some(Harness {
+        app: vpass_issuer::app(service.clone()),
+        token,
+        service,
+        _dir: dir,
+        pg,
+        db_url,
+    })
+}
+
+/// Each test function runs once per backend: `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let h = super::harness_on(super::Backend::Sqlite).await.unwrap();
+                super::$name(h).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(h) = super::harness_on(super::Backend::Postgres).await {
+                    super::$name(h).await;
+                }
+            }
+        }
+    )*};
+}
+
+pub fn hours_body() -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../../../examples/hours.json")).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("issuer");
+    obj.remove("credentialStatus");
+    // Not linked to a volunteer (no IIN), so that tests may issue it many times; the linked
+    // cases and the plausibility checks have their own tests.
+    v["credentialSubject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("iin");
+    v
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn post(
+    uri: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(k) = key {
+        b = b.header("idempotency-key", k);
+    }
+    b.body(body.into()).unwrap()
+}
+
+pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+pub async fn issue(h: &Harness, key: &str, body: &Value) -> Answer {
+    send(
+        &h.app,
+        post(
+            "/api/v1/credentials",
+            Some(&h.token),
+            Some(key),
+            body.to_string(),
+        ),
+    )
+    .await
+}
+
+pub fn assert_problem(a: &Answer, status: StatusCode, code: &str, field: Option<&str>) {
+    assert_eq!(a.status, status, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.headers[header::CONTENT_TYPE], "application/problem+json");
+    let p = a.json();
+    assert_eq!(p["code"], code, "{p}");
+    assert_eq!(p["status"], status.as_u16());
+    assert!(p["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:vpass:problem:"));
+    assert_eq!(p["field"].as_str(), field, "{p}");
+}
+
+/// The national office in a trust list.
+pub fn national(
+    list: &vpass_credential::trust::VerifiedTrustList,
+) -> &vpass_credential::trust::Office {
+    list.offices().iter().find(|o| o.region.is_none()).unwrap()
+}
+
+/// The trust list and the national office's key, verified under the root.
+pub async fn trusted(h: &Harness) -> (vpass_credential::trust::VerifiedTrustList, PublicKey) {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    let now = SystemClock.now();
+    let list = verify_trust_list(std::str::from_utf8(&a.body).unwrap(), &root, now, None).unwrap();
+    let office = &national(&list);
+    let key = PublicKey::from_jwk(&office.keys[0].jwk).unwrap();
+    (list, key)
+}
