@@ -44,7 +44,8 @@ const CLI_ACTOR: &str = "vpass-admin-cli";
 
 #[derive(Debug, Args)]
 pub struct RevokeTokenArgs {
-    /// The token or its id.
+    /// The token's id (the 16 hex digits after `vpass_`), or `-` to read the token itself
+    /// from standard input (a whole token on a command line is visible to other users).
     token: String,
     #[command(flatten)]
     data: DataArgs,
@@ -121,10 +122,17 @@ fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn revoke_token(args: RevokeTokenArgs) -> anyhow::Result<ExitCode> {
+    let token = if args.token == "-" {
+        crate::read_input(std::path::Path::new("-"), 4096)?
+            .trim()
+            .to_owned()
+    } else {
+        args.token
+    };
     let config = config(args.data)?;
     let done = runtime()?.block_on(async {
         let store = vpass_issuer::service::open_store(&config).await?;
-        vpass_issuer::service::revoke_token(store.as_ref(), CLI_ACTOR, &args.token).await
+        vpass_issuer::service::revoke_token(store.as_ref(), CLI_ACTOR, &token).await
     })?;
     if !done {
         bail!("no active token with that id");

@@ -27,9 +27,8 @@ pub struct IssueArgs {
     /// An office's issuer service.
     #[arg(long, env = "VPASS_SERVER")]
     server: Option<String>,
-    /// The operator's API token for --server.
-    #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    #[command(flatten)]
+    token: ApiToken,
     /// The credential as W3C VCDM 2.0 JSON; its `type` picks the credential type.
     #[arg(long)]
     claims: PathBuf,
@@ -76,9 +75,8 @@ pub struct IssueBatchArgs {
     /// The office's issuer service.
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
-    /// The operator's API token.
-    #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
-    token: String,
+    #[command(flatten)]
+    token: ApiToken,
     /// Prefix of the parts' idempotency keys (default: derived from the file's content).
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -94,12 +92,50 @@ pub struct RevokeArgs {
     /// The office's issuer service.
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
-    /// The operator's API token.
-    #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
-    token: String,
+    #[command(flatten)]
+    token: ApiToken,
     /// Idempotency key (default: a fresh random one, printed on stderr).
     #[arg(long)]
     idempotency_key: Option<String>,
+}
+
+/// Where the operator's API token comes from. A command line is visible to every user of the
+/// machine (`ps`, shell history), so the environment or a file is the better place for it;
+/// `--token` stays for scripts that already use it.
+#[derive(Debug, Args)]
+pub struct ApiToken {
+    /// The operator's API token (prefer VPASS_TOKEN or --token-file: a command line is
+    /// visible to other users of the machine).
+    #[arg(long, env = "VPASS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Read the operator's API token from this file (`-`: standard input).
+    #[arg(long, env = "VPASS_TOKEN_FILE", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
+}
+
+/// Longest API token file read.
+const MAX_TOKEN_FILE: usize = 4096;
+
+impl ApiToken {
+    /// The token, from `--token`/`VPASS_TOKEN` or the first line of `--token-file`.
+    pub fn resolve(&self) -> anyhow::Result<String> {
+        let token = match (&self.token, &self.token_file) {
+            (Some(t), _) => t.trim().to_owned(),
+            (None, Some(path)) => crate::read_input(path, MAX_TOKEN_FILE)?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            (None, None) => {
+                bail!("the service needs an API token: VPASS_TOKEN, --token-file FILE or --token T")
+            }
+        };
+        if token.is_empty() {
+            bail!("the API token is empty");
+        }
+        Ok(token)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -230,9 +266,7 @@ fn idempotency_key(given: Option<&String>) -> String {
 }
 
 fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
-    let Some(token) = &args.token else {
-        bail!("--server needs --token T (or VPASS_TOKEN)");
-    };
+    let token = &args.token.resolve()?;
     let mut json = crate::read_json(&args.claims)?;
     let Some(map) = json.as_object_mut() else {
         bail!("{} is not a JSON object", args.claims.display());
@@ -412,10 +446,16 @@ fn derived_key_prefix(type_name: &str, part_rows: u16, csv: &str) -> String {
 }
 
 /// Send one part, retrying a failed connection with the same key.
-fn send_part(args: &IssueBatchArgs, path: &str, key: &str, part: &Part) -> anyhow::Result<Reply> {
+fn send_part(
+    args: &IssueBatchArgs,
+    token: &str,
+    path: &str,
+    key: &str,
+    part: &Part,
+) -> anyhow::Result<Reply> {
     let mut attempt = 1;
     loop {
-        match post_as(&args.server, path, &args.token, key, "text/csv", &part.body) {
+        match post_as(&args.server, path, token, key, "text/csv", &part.body) {
             Ok(reply) => return Ok(reply),
             Err(e) if attempt < PART_ATTEMPTS => {
                 eprintln!("{e:#}; trying again with the same idempotency key");
@@ -430,6 +470,7 @@ fn send_part(args: &IssueBatchArgs, path: &str, key: &str, part: &Part) -> anyho
 /// `vpass issue-batch`: sends the CSV file in parts, prints the ids issued (one a line), writes
 /// the per-row report; exit 1 if any row was refused.
 pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
+    let token = args.token.resolve()?;
     use std::io::IsTerminal;
 
     let csv = crate::read_input(&args.csv, MAX_BATCH_FILE)?;
@@ -477,7 +518,7 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
     let (mut n_issued, mut n_refused) = (0usize, 0usize);
     for (n, part) in parts.iter().enumerate() {
         let key = part_key(&prefix, n + 1);
-        let answer = send_part(&args, &path, &key, part).and_then(|reply| {
+        let answer = send_part(&args, &token, &path, &key, part).and_then(|reply| {
             if !(200..300).contains(&reply.status) {
                 return Err(refused(&reply));
             }
@@ -570,7 +611,7 @@ pub fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     let key = idempotency_key(args.idempotency_key.as_ref());
     let body = serde_json::json!({"reason": args.reason}).to_string();
     let path = format!("/api/v1/credentials/{}/revoke", percent_encode(&args.id));
-    let reply = post(&args.server, &path, &args.token, &key, &body)?;
+    let reply = post(&args.server, &path, &args.token.resolve()?, &key, &body)?;
     if !(200..300).contains(&reply.status) {
         return Err(refused(&reply));
     }

@@ -1216,3 +1216,113 @@ fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
     let log = std::fs::read_to_string(dir.0.join("serve.log")).unwrap_or_default();
     assert!(!log.contains("internal error"), "{log}");
 }
+
+/// Review finding (also noticed): API tokens no longer need to be on a command line, where
+/// every user of the machine sees them (`ps`): `--token-file FILE`, `--token-file -` (standard
+/// input) and `vpass admin revoke-token -` read them instead.
+#[test]
+fn r5_api_tokens_come_from_a_file_or_standard_input() {
+    let dir = TempDir::new("issuer-token-sources");
+    let server = start(&dir.0);
+    let data = server.data.to_str().expect("utf-8").to_owned();
+    let claims = repo_root().join("examples/hours.json");
+    let claims = claims.to_str().expect("utf-8");
+    let token_file = dir.0.join("token");
+    std::fs::write(&token_file, format!("{}\n", server.token)).expect("token file");
+    let from_file = vpass(
+        &dir.0,
+        &[
+            "issue",
+            "--server",
+            &server.base,
+            "--token-file",
+            token_file.to_str().expect("utf-8"),
+            "--claims",
+            claims,
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+
+    // An officer's token piped in, used, then revoked by piping it to `revoke-token -`.
+    let out = vpass(
+        &dir.0,
+        &[
+            "admin",
+            "add-operator",
+            "--name",
+            "Shymkent officer",
+            "--role",
+            "officer",
+            "--office",
+            "kz-79",
+            "--data-dir",
+            &data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let officer = stdout(&out);
+    // Another event (the same one again would be DUPLICATE_EVENT).
+    let other = dir.0.join("other-event.json");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(claims).expect("claims")).expect("json");
+    v["credentialSubject"]["activity"] = "Shymkent park planting".into();
+    std::fs::write(&other, v.to_string()).expect("other claims");
+    let other = other.to_str().expect("utf-8");
+    let issue_as_officer = || {
+        vpass(
+            &dir.0,
+            &[
+                "issue",
+                "--server",
+                &server.base,
+                "--token-file",
+                "-",
+                "--claims",
+                other,
+            ],
+            Some(&format!("{officer}\n")),
+        )
+    };
+    let out = issue_as_officer();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = vpass(
+        &dir.0,
+        &["admin", "revoke-token", "-", "--data-dir", &data],
+        Some(&format!("{officer}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = issue_as_officer();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401 UNAUTHORIZED"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No token at all: a clear message, nothing sent.
+    let out = vpass(
+        &dir.0,
+        &["issue", "--server", &server.base, "--claims", claims],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token-file"));
+}
