@@ -19,6 +19,21 @@ pub enum AdminCmd {
     /// Give an office a new signing key (printed: its kid); the old key is retired, or marked
     /// compromised with --compromised. Works while the service runs.
     RotateKey(RotateKeyArgs),
+    /// Set the credential types an office may issue (printed: the types now); audited, and
+    /// the trust list re-signed. Works while the service runs.
+    OfficeTypes(OfficeTypesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OfficeTypesArgs {
+    /// The office: `national` or a region code such as kz-75.
+    #[arg(long)]
+    office: String,
+    /// The types, e.g. VolunteerHoursCredential VolunteerSkillCredential
+    /// VolunteerPassportCredential (none: the office issues nothing).
+    types: Vec<String>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +98,34 @@ pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::RevokeToken(args) => revoke_token(args),
         AdminCmd::AuditVerify(args) => audit_verify(args),
         AdminCmd::RotateKey(args) => rotate_key(args),
+        AdminCmd::OfficeTypes(args) => office_types(args),
     }
+}
+
+fn office_types(args: OfficeTypesArgs) -> anyhow::Result<ExitCode> {
+    let body = serde_json::json!({ "credential_types": args.types }).to_string();
+    let kinds = vpass_issuer::service::parse_credential_types(body.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let types: Vec<String> = kinds.iter().map(|k| k.type_name().to_owned()).collect();
+    let config = config(args.data)?;
+    let changed = runtime()?.block_on(async {
+        let opened = vpass_issuer::service::open(&config).await?;
+        opened
+            .service
+            .apply_credential_types(CLI_ACTOR, &args.office, &types)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    if changed {
+        eprintln!(
+            "{} may now issue the types below; the trust list naming them is published",
+            args.office
+        );
+    } else {
+        eprintln!("{} had these types already; nothing changed", args.office);
+    }
+    println!("{}", types.join(" "));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<ExitCode> {

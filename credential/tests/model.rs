@@ -1720,7 +1720,8 @@ fn selectively_disclosable_members_are_known_and_optional() {
 
 #[test]
 fn subject_members_in_written_order() {
-    let v = full_hours();
+    let mut v = full_hours();
+    v["credentialSubject"]["unlinked"] = true.into();
     let c = Credential::from_json(&v).unwrap();
     let written: Vec<String> = c.to_json()["credentialSubject"]
         .as_object()
@@ -1729,6 +1730,22 @@ fn subject_members_in_written_order() {
         .cloned()
         .collect();
     assert_eq!(written, CredentialKind::Hours.subject_members());
+}
+
+#[test]
+fn reject_unlinked_other_than_true() {
+    for bad in [json!(false), json!("true"), json!(1), Value::Null] {
+        let v = with_subject(hours(), "unlinked", bad.clone());
+        let e = Credential::from_json(&v).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "INVALID_FIELD (credentialSubject.unlinked: must be true (leave it out otherwise))",
+            "{bad}"
+        );
+    }
+    let v = with_subject(hours(), "unlinked", true.into());
+    let c = Credential::from_json(&v).unwrap();
+    assert_eq!(c.to_json(), v);
 }
 
 fn full_hours() -> Value {

@@ -346,10 +346,8 @@ async fn bootstrap(
     }
     let root = SigningKey::generate_ed25519();
     let root_did = root.public().did_key();
-    let all_types: Vec<String> = CredentialKind::ALL
-        .iter()
-        .map(|k| k.type_name().to_owned())
-        .collect();
+    let all_types = type_names(&CredentialKind::ALL);
+    let regional_types = type_names(&REGIONAL_TYPES);
     let national = OfficeRow {
         id: NATIONAL.into(),
         did: did.clone(),
@@ -370,7 +368,7 @@ async fn bootstrap(
             name_ru,
             name_en,
             region: Some(code.to_owned()),
-            credential_types: all_types.clone(),
+            credential_types: regional_types.clone(),
         };
         seeds.push(office_seed(office, &public_url, kek, now));
     }
@@ -415,6 +413,62 @@ async fn bootstrap(
         return Err(e.into());
     }
     Ok(path)
+}
+
+/// What a regional office may issue at first start: hours and skills, and the passport
+/// summary (built from the register by the passport endpoint only, see [`check_issue`]).
+/// Awards are national: only the national office issues them until an admin says otherwise
+/// (`PUT /api/v1/offices/{office}/credential-types`).
+pub const REGIONAL_TYPES: [CredentialKind; 3] = [
+    CredentialKind::Hours,
+    CredentialKind::Skill,
+    CredentialKind::Passport,
+];
+
+fn type_names(kinds: &[CredentialKind]) -> Vec<String> {
+    kinds.iter().map(|k| k.type_name().to_owned()).collect()
+}
+
+/// Parse `{"credential_types": [...]}`: known vpass type names without repeats, in
+/// [`CredentialKind::ALL`] order.
+pub fn parse_credential_types(body: &[u8]) -> Result<Vec<CredentialKind>, ApiError> {
+    let value = vpass_credential::json::parse(body, "body")
+        .map_err(|e| ApiError::from_credential(&e, ""))?;
+    let obj = value.as_object().ok_or_else(|| {
+        ApiError::bad_request(
+            "INVALID_FIELD",
+            "the body must be {\"credential_types\": [...]}",
+        )
+    })?;
+    if let Some(k) = obj.keys().find(|k| *k != "credential_types") {
+        return Err(ApiError::invalid_field(k, "is not a known member"));
+    }
+    let Some(Value::Array(items)) = obj.get("credential_types") else {
+        return Err(ApiError::invalid_field(
+            "credential_types",
+            "is required: an array of vpass credential type names",
+        ));
+    };
+    let mut kinds = Vec::new();
+    for item in items {
+        let kind = item
+            .as_str()
+            .and_then(CredentialKind::from_type_name)
+            .ok_or_else(|| {
+                ApiError::invalid_field("credential_types", "names a type vpass does not know")
+            })?;
+        if kinds.contains(&kind) {
+            return Err(ApiError::invalid_field(
+                "credential_types",
+                "names a type twice",
+            ));
+        }
+        kinds.push(kind);
+    }
+    Ok(CredentialKind::ALL
+        .into_iter()
+        .filter(|k| kinds.contains(k))
+        .collect())
 }
 
 /// An office with a fresh Ed25519 key (`<did>#key-1`, sealed) and its first status list.
@@ -758,21 +812,28 @@ impl Service {
     ) -> Result<IssueRequest, ApiError> {
         let mut draft = draft_issue_value(office, value)?;
         let link = self.resolve_link(op, &mut draft, known).await?;
-        check_issue(office, draft, link, &self.caps)
+        check_issue(office, draft, link, &self.caps, Origin::Request)
     }
-    /// What `op` issues for: its office (the key and status list are chosen in the
-    /// transaction). Auditors may not issue.
+    /// What `op` issues for: its office, with the credential types it may issue as stored
+    /// now (an admin may change them while the service runs, on any instance); the key and
+    /// status list are chosen in the transaction. Auditors may not issue.
     async fn issuing_context<'a>(
         &'a self,
         op: &'a Operator,
-    ) -> Result<(&'a str, &'a OfficeRow), ApiError> {
+    ) -> Result<(&'a str, OfficeRow), ApiError> {
         let office_id = op
             .role
             .issuing_office()
             .ok_or_else(|| ApiError::forbidden("auditors may not issue"))?;
-        let office = self
+        let mut office = self
             .offices
             .get(office_id)
+            .cloned()
+            .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
+        office.credential_types = self
+            .store
+            .office_credential_types(office_id)
+            .await?
             .ok_or_else(|| ApiError::internal(&"operator's office is missing"))?;
         Ok((office_id, office))
     }
@@ -793,7 +854,7 @@ impl Service {
         };
         let value = vpass_credential::json::parse(body, "body")
             .map_err(|e| ApiError::from_credential(&e, ""))?;
-        let req = self.prepare_issue(op, office, value, None).await?;
+        let req = self.prepare_issue(op, &office, value, None).await?;
         let detail = format!("{} as {}", req.kind.type_name(), req.format);
         self.issue_checked(op, office_id, &idem, &req, self.clock.now(), detail)
             .await
@@ -815,7 +876,7 @@ impl Service {
         let sign =
             |p: &Placement<'_>, linked: Option<&Linked>| -> Result<(String, Vec<u8>), StoreError> {
                 let signer = self.signer(p.key)?;
-                let token = sign_credential(req, &signer, p.list_url, p.index, now)?;
+                let token = sign_credential(req, &id, &signer, p.list_url, p.index, now)?;
                 let mut body = json!({
                     "id": id,
                     "credential": token,
@@ -1053,6 +1114,64 @@ impl Service {
         }
     }
 
+    /// `PUT /api/v1/offices/{office}/credential-types` (admins): set the credential types an
+    /// office may issue, `{"credential_types": [...]}` (vpass type names, no repeats; stored
+    /// in [`CredentialKind::ALL`] order). Idempotent: setting the types an office has already
+    /// writes and audits nothing; a change is audited and the trust list re-signed at once
+    /// (verifiers then refuse the types taken away, also in credentials issued before).
+    pub async fn set_credential_types(
+        &self,
+        op: &Operator,
+        office_id: &str,
+        body: &[u8],
+    ) -> Result<Value, ApiError> {
+        if op.role != Role::Admin {
+            return Err(ApiError::forbidden(
+                "only admins change what an office may issue",
+            ));
+        }
+        let kinds = parse_credential_types(body)?;
+        if !self.offices.contains_key(office_id) {
+            return Err(ApiError::not_found("office"));
+        }
+        let types = type_names(&kinds);
+        self.apply_credential_types(&op.id, office_id, &types)
+            .await?;
+        Ok(json!({"office": office_id, "credential_types": types}))
+    }
+
+    /// Store an office's credential types (audited as `actor` if they change) and re-sign the
+    /// trust list: `true` if they changed. Also `vpass admin office-types`.
+    pub async fn apply_credential_types(
+        &self,
+        actor: &str,
+        office_id: &str,
+        types: &[String],
+    ) -> Result<bool, ApiError> {
+        let entry = AuditEntry {
+            at: self.clock.now().0,
+            actor: actor.to_owned(),
+            action: "office.credential_types".into(),
+            office_id: Some(office_id.to_owned()),
+            subject: None,
+            request_id: None,
+            detail: Some(types.join(" ")),
+        };
+        let changed = match self
+            .store
+            .set_credential_types(office_id, types, &entry)
+            .await
+        {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => return Err(ApiError::not_found("office")),
+            Err(e) => return Err(e.into()),
+        };
+        if changed {
+            self.trust_list(true).await?;
+        }
+        Ok(changed)
+    }
+
     /// Audit entries after `after` (at most `limit`, ≤ 1000), for admins and auditors.
     pub async fn audit(&self, op: &Operator, after: i64, limit: i64) -> Result<Value, ApiError> {
         if matches!(op.role, Role::Officer(_)) {
@@ -1125,7 +1244,7 @@ impl Service {
         let mut errors: Vec<(usize, Value)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
             let prepared = match row {
-                Ok(v) => self.prepare_issue(op, office, v, Some(&known)).await,
+                Ok(v) => self.prepare_issue(op, &office, v, Some(&known)).await,
                 Err(e) => Err(e),
             };
             match prepared {
@@ -1161,7 +1280,7 @@ impl Service {
         let sign = |i: usize, p: &Placement<'_>| -> Result<(String, String), StoreError> {
             let (_, id, req) = valid.get(i).ok_or(StoreError::Corrupt("batch item"))?;
             let signer = self.signer(p.key)?;
-            let token = sign_credential(req, &signer, p.list_url, p.index, now)?;
+            let token = sign_credential(req, id, &signer, p.list_url, p.index, now)?;
             Ok((self.seal_token(id, &token), token))
         };
         let respond = |done: &[Result<Placed, Refusal>]| -> Vec<u8> {
@@ -1568,6 +1687,22 @@ fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError
             ))
         }
     }
+    if map.contains_key("id") {
+        return Err(ApiError::invalid_field(
+            "id",
+            "is set by the server (urn:uuid: of the credential's id in the API); leave it out",
+        ));
+    }
+    if map
+        .get("credentialSubject")
+        .and_then(Value::as_object)
+        .is_some_and(|s| s.contains_key("unlinked"))
+    {
+        return Err(ApiError::invalid_field(
+            "credentialSubject.unlinked",
+            "is set by the server when the hours are linked to no volunteer; leave it out",
+        ));
+    }
     if map.contains_key("credentialStatus") {
         return Err(ApiError::invalid_field(
             "credentialStatus",
@@ -1583,13 +1718,25 @@ fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError
     })
 }
 
+/// Where an issuance request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A credential a client wrote (`POST /api/v1/credentials`, batches).
+    Request,
+    /// A passport summary the service built from the register.
+    Register,
+}
+
 /// Check a draft (its volunteer resolved) for `office`: the credential profile, the office's
-/// authorisation, the per-credential hours cap; and what is stored beside it.
+/// authorisation (a passport summary only from the register), the per-credential hours cap;
+/// and what is stored beside it. Hours linked to no volunteer are marked `"unlinked": true`:
+/// the register's checks across credentials could not cover them (see docs/formats.md).
 fn check_issue(
     office: &OfficeRow,
     draft: Draft,
     link: Option<VolunteerLink>,
     limits: &HoursCaps,
+    origin: Origin,
 ) -> Result<IssueRequest, ApiError> {
     let Draft {
         mut map,
@@ -1602,9 +1749,24 @@ fn check_issue(
     let mut credential = Value::Object(map);
     // Checked once here with a placeholder index, so signing cannot fail on content.
     set_status(&mut credential, "", 0);
-    let checked =
+    let mut checked =
         Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
     let kind = checked.kind();
+    if kind == CredentialKind::Passport && origin != Origin::Register {
+        return Err(ApiError::bad_request(
+            "PASSPORT_FROM_REGISTER",
+            "a VolunteerPassportCredential is built from the register: \
+             POST /api/v1/volunteers/{id}/passport",
+        )
+        .at("type"));
+    }
+    if kind == CredentialKind::Hours && link.is_none() {
+        if let Some(Value::Object(subject)) = credential.get_mut("credentialSubject") {
+            subject.insert("unlinked".into(), true.into());
+        }
+        checked =
+            Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
+    }
     if !office
         .credential_types
         .iter()
@@ -1778,15 +1940,20 @@ fn csv_row(
     Ok(Value::Object(top))
 }
 
-/// Sign a checked request with status index `index` of the list at `url`.
+/// Sign a checked request as credential `id` (its VCDM `id` is `urn:uuid:<id>`) with status
+/// index `index` of the list at `url`.
 fn sign_credential(
     req: &IssueRequest,
+    id: &str,
     signer: &SigningKey,
     url: &str,
     index: u64,
     now: UnixTime,
 ) -> Result<String, StoreError> {
     let mut credential = req.credential.clone();
+    if let Value::Object(map) = &mut credential {
+        map.insert("id".into(), format!("urn:uuid:{id}").into());
+    }
     set_status(&mut credential, url, index);
     let checked =
         Credential::from_json(&credential).map_err(|e| StoreError::Signing(e.to_string()))?;

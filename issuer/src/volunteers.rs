@@ -11,6 +11,10 @@
 //!   hours credentials plus the new one exceed [`HoursCaps::max_hours_per_day`];
 //! - `DUPLICATE_EVENT`: the volunteer already holds a non-revoked hours credential for the same
 //!   event ([`event_key`]), unless the request confirms it (`"confirm": ["duplicate-event"]`).
+//!
+//! A refusal names another office's records only to that office: another office is told
+//! that a duplicate or an over-the-cap day exists, not which credential or how many hours
+//! (finding 14 of issue 8); the figures it is given are its own and the request's.
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -135,6 +139,8 @@ pub fn event_key(activity: &str, organization: &str, start: IsoDate, end: IsoDat
 pub struct HoursFact {
     /// The credential id (empty for the one being issued).
     pub credential_id: String,
+    /// The issuing office (of the one being issued: the requesting office).
+    pub office_id: String,
     /// Hours.
     pub hours: f64,
     /// First day.
@@ -178,7 +184,9 @@ pub fn check_against(
     confirm_duplicate: bool,
 ) -> Result<(), Refusal> {
     if !confirm_duplicate {
-        if let Some(earlier) = existing.iter().find(|e| e.event_key == new.event_key) {
+        let mut same = existing.iter().filter(|e| e.event_key == new.event_key);
+        let first = same.clone().next();
+        if let Some(earlier) = same.find(|e| e.office_id == new.office_id) {
             return Err(Refusal {
                 code: "DUPLICATE_EVENT",
                 field: "credentialSubject.activity",
@@ -191,6 +199,18 @@ pub fn check_against(
                 credential: Some(earlier.credential_id.clone()),
             });
         }
+        if first.is_some() {
+            return Err(Refusal {
+                code: "DUPLICATE_EVENT",
+                field: "credentialSubject.activity",
+                detail: format!(
+                    "this volunteer already has a credential from another office for the same \
+                     event (activity, organization and period); to issue a second one on \
+                     purpose, add \"confirm\": [\"{CONFIRM_DUPLICATE_EVENT}\"]"
+                ),
+                credential: None,
+            });
+        }
     }
     let days = usize::try_from(new.start.days_until(new.end) + 1).unwrap_or(1);
     let share = |f: &HoursFact| {
@@ -199,13 +219,21 @@ pub fn check_against(
         f.hours / d.max(1) as f64
     };
     let mut load = vec![0.0f64; days];
+    // Whether another office's hours count on each day.
+    let mut foreign = vec![false; days];
     for e in existing {
         let from = new.start.days_until(e.start).max(0);
         let to = new.start.days_until(e.end).min(days as i64 - 1);
         let per_day = share(e);
         for i in from..=to {
-            if let Some(slot) = usize::try_from(i).ok().and_then(|i| load.get_mut(i)) {
+            let Ok(i) = usize::try_from(i) else { continue };
+            if let Some(slot) = load.get_mut(i) {
                 *slot += per_day;
+            }
+            if e.office_id != new.office_id {
+                if let Some(f) = foreign.get_mut(i) {
+                    *f = true;
+                }
             }
         }
     }
@@ -219,10 +247,16 @@ pub fn check_against(
                 .checked_add(time::Duration::days(i as i64))
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            return Err(Refusal {
-                code: "DAILY_HOURS_OVER_CAP",
-                field: "credentialSubject.hours",
-                detail: format!(
+            let detail = if foreign.get(i).copied().unwrap_or(false) {
+                format!(
+                    "on {day} this volunteer would have more than the limit of {} hours a day: \
+                     hours already recorded for that day (some by other offices) + {} from \
+                     this credential, its hours spread evenly over its {days} day(s)",
+                    show_hours(limits.max_hours_per_day),
+                    show_hours(mine),
+                )
+            } else {
+                format!(
                     "on {day} this volunteer would have {} hours ({} already recorded + {} \
                      from this credential, its hours spread evenly over its {days} day(s)); \
                      the limit is {} hours a day",
@@ -230,7 +264,12 @@ pub fn check_against(
                     show_hours(*before),
                     show_hours(mine),
                     show_hours(limits.max_hours_per_day)
-                ),
+                )
+            };
+            return Err(Refusal {
+                code: "DAILY_HOURS_OVER_CAP",
+                field: "credentialSubject.hours",
+                detail,
                 credential: None,
             });
         }
@@ -336,6 +375,7 @@ mod tests {
     fn fact(id: &str, hours: f64, start: &str, end: &str, key: &str) -> HoursFact {
         HoursFact {
             credential_id: id.into(),
+            office_id: "kz-75".into(),
             hours,
             start: IsoDate::parse(start).unwrap(),
             end: IsoDate::parse(end).unwrap(),
@@ -374,6 +414,30 @@ mod tests {
         assert_eq!(r.code, "DUPLICATE_EVENT");
         assert_eq!(r.credential.as_deref(), Some("c1"));
         assert!(check_against(&new, &existing, &limits, true).is_ok());
+    }
+
+    #[test]
+    fn refusals_name_no_record_of_another_office() {
+        let limits = HoursCaps::default();
+        let mut theirs = fact("c1", 10.0, "2026-03-01", "2026-03-01", "k");
+        theirs.office_id = "kz-71".into();
+        // A duplicate of another office's credential: said, not named.
+        let new = fact("", 2.0, "2026-03-01", "2026-03-01", "k");
+        let r = check_against(&new, std::slice::from_ref(&theirs), &limits, false).unwrap_err();
+        assert_eq!(r.code, "DUPLICATE_EVENT");
+        assert_eq!(r.credential, None);
+        assert!(!r.detail.contains("c1"), "{}", r.detail);
+        // With one of its own too, the office is told its own.
+        let ours = fact("c2", 1.0, "2026-03-01", "2026-03-01", "k");
+        let r = check_against(&new, &[theirs.clone(), ours], &limits, false).unwrap_err();
+        assert_eq!(r.credential.as_deref(), Some("c2"));
+        // Over the daily cap with another office's hours: no figures of theirs.
+        let new = fact("", 8.0, "2026-03-01", "2026-03-01", "other");
+        let r = check_against(&new, &[theirs], &limits, false).unwrap_err();
+        assert_eq!(r.code, "DAILY_HOURS_OVER_CAP");
+        assert!(!r.detail.contains("10"), "{}", r.detail);
+        assert!(!r.detail.contains("18"), "{}", r.detail);
+        assert!(r.detail.contains("other offices"), "{}", r.detail);
     }
 
     #[test]

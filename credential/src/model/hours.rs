@@ -80,12 +80,13 @@ pub struct HoursSubject {
     category: Option<Category>,
     period_start: IsoDate,
     period_end: IsoDate,
+    unlinked: bool,
 }
 
 impl HoursSubject {
     /// The members this subject may have, in the order [`to_json`](Self::to_json) writes
     /// them (the order of the standard fixture).
-    pub const MEMBERS: [&'static str; 13] = [
+    pub const MEMBERS: [&'static str; 14] = [
         "id",
         "name",
         "iin",
@@ -99,6 +100,7 @@ impl HoursSubject {
         "region",
         "periodStart",
         "periodEnd",
+        "unlinked",
     ];
 
     pub(crate) fn parse(value: &Value, path: &str, env: Envelope) -> Result<HoursSubject> {
@@ -122,6 +124,13 @@ impl HoursSubject {
                 reason::DATE_AFTER_VALID_FROM,
             ));
         }
+        // Written only as `true`: one spelling of "linked" (absent) keeps signed bytes canonical.
+        let unlinked = obj
+            .opt("unlinked", |v, p| match v {
+                Value::Bool(true) => Ok(true),
+                _ => Err(invalid(p, reason::NOT_TRUE)),
+            })?
+            .unwrap_or(false);
         let days = period_start.days_until(period_end) + 1;
         // `days` is at most a few million, exactly representable as f64.
         if number_value(&hours) > 24.0 * days as f64 {
@@ -135,6 +144,7 @@ impl HoursSubject {
             category,
             period_start,
             period_end,
+            unlinked,
         })
     }
 
@@ -149,6 +159,9 @@ impl HoursSubject {
         self.person.write_region(&mut out);
         out.insert("periodStart".into(), self.period_start.to_string().into());
         out.insert("periodEnd".into(), self.period_end.to_string().into());
+        if self.unlinked {
+            out.insert("unlinked".into(), true.into());
+        }
         out
     }
 
@@ -190,6 +203,13 @@ impl HoursSubject {
     /// The last day of the period (not before the first).
     pub fn period_end(&self) -> IsoDate {
         self.period_end
+    }
+
+    /// The issuer says it could not link these hours to a volunteer in its register (no
+    /// national ID given): its checks across credentials (daily cap, duplicate events) did
+    /// not cover them, and no passport counts them (`"unlinked": true`, see docs/formats.md).
+    pub fn unlinked(&self) -> bool {
+        self.unlinked
     }
 }
 

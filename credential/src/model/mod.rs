@@ -39,7 +39,8 @@
 //! `email` is an address; `phone` is E.164 (`+77011234567`); `region` is an ISO 3166-2:KZ
 //! code ([`Region`]). Hours: `hours` is a number > 0, ≤ [`MAX_HOURS`] and ≤ 24 per day of the
 //! period (both days included); `periodEnd` ≥ `periodStart`; `category` is in
-//! [`Category::ALL`]. Dates of things already done (`periodEnd`, `awardDate`) may not be
+//! [`Category::ALL`]; `unlinked`, if present, is `true` (the issuer could not link the hours
+//! to a volunteer in its register: see [`HoursSubject::unlinked`]). Dates of things already done (`periodEnd`, `awardDate`) may not be
 //! later than the day after `validFrom` (one day of slack for UTC+5); a skill's own
 //! `validUntil` may not be before the day of `validFrom`. Passport: `asOf` is a date not after
 //! the day after `validFrom`; `totalHours` is a number ≥ 0 equal to the sum of

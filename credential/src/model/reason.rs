@@ -85,6 +85,8 @@ pub const DATE_AFTER_VALID_FROM: &str = "must not be after validFrom";
 pub const DATE_BEFORE_VALID_FROM: &str = "must not be before validFrom";
 
 // --- hours ---
+/// `unlinked` is present but not `true`.
+pub const NOT_TRUE: &str = "must be true (leave it out otherwise)";
 /// `hours` is not a number greater than zero.
 pub const HOURS_NOT_POSITIVE: &str = "must be a positive number";
 /// `hours` is above the absolute ceiling [`MAX_HOURS`](super::MAX_HOURS).

@@ -12,8 +12,10 @@
 //! | `GET /api/v1/audit?after=N&limit=M` | admin, auditor | audit entries with their hashes |
 //! | `GET /api/v1/offices` | any operator | offices, their keys and status lists |
 //! | `POST /api/v1/offices/{office}/keys/rotate` | admin | new signing key (old retired/compromised) |
+//! | `PUT /api/v1/offices/{office}/credential-types` | admin | the types an office may issue |
 //! | `POST /api/v1/volunteers` | admin, officer | register a volunteer |
-//! | `GET /api/v1/volunteers?iin=…\|name=…`, `GET /api/v1/volunteers/{id}` | any operator | find, read |
+//! | `GET /api/v1/volunteers?iin=…\|name=…`, `GET /api/v1/volunteers/{id}` | any operator (officers: own office's, or by IIN) | find, read (audited) |
+//! | `PATCH /api/v1/volunteers/{id}` | admin | correct a registration |
 //! | `POST /api/v1/volunteers/{id}/passport` | admin, officer | issue the passport summary |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |

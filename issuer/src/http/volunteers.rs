@@ -1,5 +1,5 @@
-//! `/api/v1/volunteers`: the volunteer register (register, read, find) and the passport
-//! summary; also the handler of `GET /api/v1/credentials` (the credential listing).
+//! `/api/v1/volunteers`: the volunteer register (register, read, find, correct) and the
+//! passport summary; also the handler of `GET /api/v1/credentials` (the credential listing).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
                 .route_layer(Extension(CountedInTransaction))
                 .get(find),
         )
-        .route("/api/v1/volunteers/{id}", get(read))
+        .route("/api/v1/volunteers/{id}", get(read).patch(correct))
         .route(
             "/api/v1/volunteers/{id}/passport",
             post(passport).route_layer(Extension(CountedInTransaction)),
@@ -48,10 +48,20 @@ async fn find(
 
 async fn read(
     State(state): State<AppState>,
-    Auth(_op): Auth,
+    Auth(op): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.volunteer(&id).await?))
+    Ok(Json(state.volunteer(&op, &id).await?))
+}
+
+/// `PATCH /api/v1/volunteers/{id}` (admins): correct a registration.
+async fn correct(
+    State(state): State<AppState>,
+    Auth(op): Auth,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.correct_volunteer(&op, &id, &body).await?))
 }
 
 async fn passport(

@@ -10,7 +10,7 @@ use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT}
 use vpass_credential::time::UnixTime;
 
 use super::{
-    check_issue, draft_issue_value, request_hash, Draft, Operator, Role, Service, NATIONAL,
+    check_issue, draft_issue_value, request_hash, Draft, Operator, Origin, Role, Service, NATIONAL,
 };
 use crate::audit::AuditEntry;
 use crate::crypto;
@@ -199,12 +199,14 @@ impl Service {
         String::from_utf8(bytes).map_err(|_| ApiError::internal(&"sealed IIN is not UTF-8"))
     }
 
-    /// A volunteer as the API shows it (the IIN opened).
-    fn volunteer_json(&self, v: &VolunteerRow) -> Result<Value, ApiError> {
+    /// A volunteer as the API shows it: the IIN opened, in full only if `full_iin` (else
+    /// masked, see [`mask_iin`]).
+    fn volunteer_json(&self, v: &VolunteerRow, full_iin: bool) -> Result<Value, ApiError> {
+        let iin = self.open_iin(v)?;
         Ok(json!({
             "id": v.id,
             "name": names_of(v).to_json(),
-            "iin": self.open_iin(v)?,
+            "iin": if full_iin { iin } else { mask_iin(&iin) },
             "birthDate": v.birth_date,
             "email": v.email,
             "phone": v.phone,
@@ -285,7 +287,11 @@ impl Service {
             key: idem_key,
             request_hash: &request_hash,
         };
-        let answer = self.seal_answer(&idem, self.volunteer_json(&row)?.to_string().into_bytes());
+        // The caller gave the IIN: it comes back in full.
+        let answer = self.seal_answer(
+            &idem,
+            self.volunteer_json(&row, true)?.to_string().into_bytes(),
+        );
         let entry = AuditEntry {
             at: now.0,
             actor: op.id.clone(),
@@ -302,18 +308,58 @@ impl Service {
         self.open_answer(&idem, 201, stored)
     }
 
-    /// A volunteer by id (any operator: the register is national).
-    pub async fn volunteer(&self, id: &str) -> Result<Value, ApiError> {
+    /// A registered volunteer `op` may see (else 404): officers see their office's part of
+    /// the register ([`crate::store::Store::volunteer_in_office`]); admins and auditors all.
+    async fn visible_volunteer(&self, op: &Operator, id: &str) -> Result<VolunteerRow, ApiError> {
         let v = self
             .store
             .volunteer(id)
             .await?
             .ok_or_else(|| ApiError::not_found("volunteer"))?;
-        self.volunteer_json(&v)
+        if let Role::Officer(office) = &op.role {
+            if !self.store.volunteer_in_office(&v.id, office).await? {
+                return Err(ApiError::not_found("volunteer"));
+            }
+        }
+        Ok(v)
     }
 
-    /// Find volunteers: `iin` (exact, audited), `name` (case-insensitive substring over the
-    /// spellings) or neither (all), by id; `limit` ≤ 100, `cursor` from the last page.
+    /// Record a read of personal data in the register: one entry per request.
+    async fn audit_read(
+        &self,
+        op: &Operator,
+        action: &str,
+        subject: Option<String>,
+        detail: String,
+    ) -> Result<(), ApiError> {
+        self.store
+            .append_audit(&AuditEntry {
+                at: self.clock.now().0,
+                actor: op.id.clone(),
+                action: action.into(),
+                office_id: op.role.scope().map(str::to_owned),
+                subject,
+                request_id: None,
+                detail: Some(detail),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A volunteer by id, audited: officers only in their office's part of the register; the
+    /// IIN in full to admins (who correct the register), masked to everyone else.
+    pub async fn volunteer(&self, op: &Operator, id: &str) -> Result<Value, ApiError> {
+        let v = self.visible_volunteer(op, id).await?;
+        let body = self.volunteer_json(&v, op.role == Role::Admin)?;
+        self.audit_read(op, "volunteer.read", Some(v.id.clone()), "by id".into())
+            .await?;
+        Ok(body)
+    }
+
+    /// Find volunteers: `iin` (exact: anyone's, the IIN in full since the caller has it),
+    /// `name` (case-insensitive substring over the spellings) or neither (all), by id, IINs
+    /// masked, officers seeing only their office's part of the register; `limit` ≤ 100,
+    /// `cursor` from the last page. Every request is audited (which volunteers it returned).
     pub async fn find_volunteers(
         &self,
         op: &Operator,
@@ -340,6 +386,7 @@ impl Service {
                 ));
             }
         }
+        let by_iin = iin.is_some();
         let rows = match (iin, name) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid_field(
@@ -386,9 +433,19 @@ impl Service {
                         "is longer than 200 characters",
                     ));
                 }
-                self.store
-                    .find_volunteers(&needle, cursor.as_deref(), limit)
-                    .await?
+                let rows = self
+                    .store
+                    .find_volunteers(&needle, op.role.scope(), cursor.as_deref(), limit)
+                    .await?;
+                let ids: Vec<&str> = rows.iter().map(|v| v.id.as_str()).collect();
+                self.audit_read(
+                    op,
+                    "volunteer.list",
+                    None,
+                    format!("{} volunteers: {}", ids.len(), ids.join(" ")),
+                )
+                .await?;
+                rows
             }
         };
         let next = (i64::try_from(rows.len()).unwrap_or(0) >= limit)
@@ -396,9 +453,116 @@ impl Service {
             .flatten();
         let list = rows
             .iter()
-            .map(|v| self.volunteer_json(v))
+            .map(|v| self.volunteer_json(v, by_iin))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(json!({"volunteers": list, "next_cursor": next}))
+    }
+
+    /// Correct a registration (admins): `name` replaces the spellings, `email`, `phone` and
+    /// `region` replace theirs (`null` removes one); the IIN and birth date are the person's
+    /// identity and are not changed here. Idempotent: a correction that changes nothing
+    /// writes and audits nothing. The answer is the volunteer as admins read it.
+    pub async fn correct_volunteer(
+        &self,
+        op: &Operator,
+        id: &str,
+        body: &[u8],
+    ) -> Result<Value, ApiError> {
+        if op.role != Role::Admin {
+            return Err(ApiError::forbidden("only admins correct the register"));
+        }
+        let value = vpass_credential::json::parse(body, "body")
+            .map_err(|e| ApiError::from_credential(&e, ""))?;
+        let Value::Object(obj) = value else {
+            return Err(ApiError::bad_request(
+                "INVALID_FIELD",
+                "the body must be a JSON object: {\"name\", \"email\", \"phone\", \"region\"}",
+            ));
+        };
+        const MEMBERS: [&str; 4] = ["name", "email", "phone", "region"];
+        if let Some(k) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+            return Err(ApiError::invalid_field(
+                k,
+                "is not a member a correction may change (name, email, phone, region)",
+            ));
+        }
+        if obj.is_empty() {
+            return Err(ApiError::invalid_field(
+                "name",
+                "give at least one of name, email, phone, region",
+            ));
+        }
+        let old = self
+            .store
+            .volunteer(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("volunteer"))?;
+        let names = match obj.get("name") {
+            Some(n) => parse_names(Some(n))?,
+            None => names_of(&old),
+        };
+        let iin = self.open_iin(&old)?;
+        let mut person = Map::new();
+        person.insert("iin".into(), iin.into());
+        person.insert("birthDate".into(), old.birth_date.clone().into());
+        for (k, current) in [
+            ("email", &old.email),
+            ("phone", &old.phone),
+            ("region", &old.region),
+        ] {
+            match obj.get(k) {
+                Some(Value::Null) => {}
+                Some(v) => {
+                    person.insert(k.into(), v.clone());
+                }
+                None => {
+                    if let Some(c) = current {
+                        person.insert(k.into(), c.clone().into());
+                    }
+                }
+            }
+        }
+        let now = self.clock.now();
+        check_person(&names, &person, now)?;
+        let text = |k: &str| person.get(k).and_then(Value::as_str).map(str::to_owned);
+        let new = VolunteerRow {
+            name_kk: names.kk.clone(),
+            name_ru: names.ru.clone(),
+            name_en: names.en.clone(),
+            name_search: names.search_text(),
+            email: text("email"),
+            phone: text("phone"),
+            region: text("region"),
+            ..old.clone()
+        };
+        let changed: Vec<&str> = [
+            ("name", names_of(&old) != names),
+            ("email", old.email != new.email),
+            ("phone", old.phone != new.phone),
+            ("region", old.region != new.region),
+        ]
+        .into_iter()
+        .filter_map(|(k, c)| c.then_some(k))
+        .collect();
+        if !changed.is_empty() {
+            let entry = AuditEntry {
+                at: now.0,
+                actor: op.id.clone(),
+                action: "volunteer.correct".into(),
+                office_id: None,
+                subject: Some(old.id.clone()),
+                request_id: None,
+                // Which members changed, never their values (personal data).
+                detail: Some(format!("changed: {}", changed.join(", "))),
+            };
+            match self.store.update_volunteer(&new, &entry).await {
+                Err(crate::store::StoreError::NotFound) => {
+                    return Err(ApiError::not_found("volunteer"))
+                }
+                r => r?,
+            }
+        }
+        self.volunteer_json(&new, true)
     }
 
     // ---- linking issuance to the register ------------------------------------------------
@@ -456,14 +620,22 @@ impl Service {
         };
         let names = names_of(&v);
         let iin = self.open_iin(&v)?;
+        // Whom to ask if the register is wrong (no personal data: only who registered it).
+        let registrar = match self.store.operator_office(&v.created_by).await? {
+            Some(office) => format!("office {office}"),
+            None => format!("the {NATIONAL} office"),
+        };
         let mismatch = |field: &str, what: &str| {
             unprocessable(
                 "VOLUNTEER_MISMATCH",
                 &format!("credentialSubject.{field}"),
                 format!(
                     "credentialSubject.{field} does not match the {what} of volunteer {} in \
-                     the register; leave it out to take the register's, or correct it",
-                    v.id
+                     the register, registered by {registrar}; leave it out to take the \
+                     register's, or correct it; if the register is wrong, ask {registrar} or \
+                     an admin, who can correct the registration \
+                     (PATCH /api/v1/volunteers/{})",
+                    v.id, v.id
                 ),
             )
         };
@@ -613,11 +785,8 @@ impl Service {
         if let Some(k) = options.keys().find(|k| *k != "holder" && *k != "format") {
             return Err(ApiError::invalid_field(k, "is not a known member"));
         }
-        let v = self
-            .store
-            .volunteer(id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("volunteer"))?;
+        // The passport holds the IIN: only for volunteers the operator may read.
+        let v = self.visible_volunteer(op, id).await?;
         let now = self.clock.now();
         let as_of = utc_day(now).ok_or_else(|| ApiError::internal(&"clock out of range"))?;
         let scope = match &op.role {
@@ -665,12 +834,13 @@ impl Service {
                 .into(),
         );
         options.insert("credentialSubject".into(), Value::Object(subject));
-        let draft = draft_issue_value(office, Value::Object(options))?;
+        let draft = draft_issue_value(&office, Value::Object(options))?;
         let req = check_issue(
-            office,
+            &office,
             draft,
             Some(VolunteerLink::Existing(v.id.clone())),
             &self.caps,
+            Origin::Register,
         )?;
         let request_hash = request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
         let idem = Idem {
@@ -686,6 +856,14 @@ impl Service {
         );
         self.issue_checked(op, office_id, &idem, &req, now, detail)
             .await
+    }
+}
+
+/// An IIN shown masked: the first four and last two digits (`9501******21`).
+pub fn mask_iin(iin: &str) -> String {
+    match (iin.get(..4), iin.get(10..)) {
+        (Some(head), Some(tail)) if iin.len() == 12 => format!("{head}******{tail}"),
+        _ => "************".into(),
     }
 }
 

@@ -643,10 +643,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The volunteers of these blind indices (those registered; any order).
     async fn volunteers_by_iin_indices(&self, indices: &[Vec<u8>]) -> Result<Vec<VolunteerRow>>;
     /// Volunteers whose normalised names contain `needle` (already normalised), by id, after
-    /// the id `after`, at most `limit`.
+    /// the id `after`, at most `limit`; with `office`, only those in that office's part of the
+    /// register (see [`Store::volunteer_in_office`]).
     async fn find_volunteers(
         &self,
         needle: &str,
+        office: Option<&str>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<VolunteerRow>>;
@@ -688,6 +690,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<(CredentialRow, Option<String>)>>;
     /// The volunteer id a credential is linked to.
     async fn credential_volunteer(&self, id: &str) -> Result<Option<String>>;
+    /// Whether volunteer `volunteer_id` is in `office_id`'s part of the register: linked to a
+    /// credential of the office, or registered by one of its operators.
+    async fn volunteer_in_office(&self, volunteer_id: &str, office_id: &str) -> Result<bool>;
+    /// The office of an operator (`None` for admins and auditors, or no such operator).
+    async fn operator_office(&self, operator_id: &str) -> Result<Option<String>>;
+    /// Write a volunteer's corrected names and contact members (`name_*`, `name_search`,
+    /// `email`, `phone`, `region` of `v`) with its audit entry — one transaction;
+    /// [`StoreError::NotFound`] if there is no such volunteer.
+    async fn update_volunteer(&self, v: &VolunteerRow, audit: &AuditEntry) -> Result<()>;
+    /// The credential types an office may issue, as stored now (`None`: no such office).
+    async fn office_credential_types(&self, office_id: &str) -> Result<Option<Vec<String>>>;
+    /// Set the credential types an office may issue — one transaction with its audit entry,
+    /// the trust list marked for re-signing; `Ok(false)` (nothing written) if they are those
+    /// already, [`StoreError::NotFound`] if there is no such office.
+    async fn set_credential_types(
+        &self,
+        office_id: &str,
+        types: &[String],
+        audit: &AuditEntry,
+    ) -> Result<bool>;
     /// The facts of a volunteer's non-revoked credentials (of `office` only, if given), in
     /// issuance order.
     async fn volunteer_facts(

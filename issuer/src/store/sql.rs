@@ -339,6 +339,12 @@ fn vol_row(t: VolTuple) -> VolunteerRow {
     }
 }
 
+/// A volunteer `v` is in office `$4`'s part of the register: linked to one of its credentials
+/// or registered by one of its operators.
+const IN_OFFICE: &str = "(EXISTS (SELECT 1 FROM credential_facts f JOIN credentials c \
+     ON c.id = f.credential_id WHERE f.volunteer_id = v.id AND c.office_id = $4) \
+     OR EXISTS (SELECT 1 FROM operators o WHERE o.id = v.created_by AND o.office_id = $4))";
+
 /// `%needle%` for LIKE with `\` as the escape character.
 fn like_pattern(needle: &str) -> String {
     let mut out = String::from("%");
@@ -352,14 +358,15 @@ fn like_pattern(needle: &str) -> String {
     out
 }
 
-fn hours_fact(t: (String, f64, String, String, String)) -> Result<HoursFact> {
+fn hours_fact(t: (String, String, f64, String, String, String)) -> Result<HoursFact> {
     let date = |s: &str| IsoDate::parse(s).ok_or(StoreError::Corrupt("credential_facts.period"));
     Ok(HoursFact {
-        start: date(&t.2)?,
-        end: date(&t.3)?,
+        start: date(&t.3)?,
+        end: date(&t.4)?,
+        office_id: t.1,
         credential_id: t.0,
-        hours: t.1,
-        event_key: t.4,
+        hours: t.2,
+        event_key: t.5,
     })
 }
 
@@ -894,23 +901,22 @@ macro_rules! impl_store {
                 let mut out: HashMap<String, Vec<(String, String, HoursFact)>> = HashMap::new();
                 for chunk in ids.chunks(500) {
                     let sql = format!(
-                        "SELECT f.volunteer_id, f.credential_id, f.hours, f.period_start, \
-                         f.period_end, f.event_key \
+                        "SELECT f.volunteer_id, f.credential_id, c.office_id, f.hours, \
+                         f.period_start, f.period_end, f.event_key \
                          FROM credential_facts f JOIN credentials c ON c.id = f.credential_id \
                          WHERE f.volunteer_id IN ({}) AND c.revoked_at IS NULL \
                          AND f.hours IS NOT NULL AND f.period_end >= $1 AND f.period_start <= $2",
                         marks(3, chunk.len())
                     );
-                    let mut q = sqlx::query_as::<_, (String, String, f64, String, String, String)>(
-                        &sql,
-                    )
+                    type Row = (String, String, String, f64, String, String, String);
+                    let mut q = sqlx::query_as::<_, Row>(&sql)
                     .bind(start)
                     .bind(end);
                     for id in chunk {
                         q = q.bind(*id);
                     }
-                    for (vid, cid, hours, ps, pe, event) in q.fetch_all(&mut **tx).await? {
-                        let fact = hours_fact((cid, hours, ps.clone(), pe.clone(), event))?;
+                    for (vid, cid, office, hours, ps, pe, event) in q.fetch_all(&mut **tx).await? {
+                        let fact = hours_fact((cid, office, hours, ps.clone(), pe.clone(), event))?;
                         out.entry(vid).or_default().push((ps, pe, fact));
                     }
                 }
@@ -1011,6 +1017,8 @@ macro_rules! impl_store {
                         .map(|h| {
                             Ok(HoursFact {
                                 credential_id: credential_id.to_owned(),
+                                // A batch is of one office.
+                                office_id: first.office_id.to_owned(),
                                 hours: h.hours,
                                 start: date(&h.period_start)?,
                                 end: date(&h.period_end)?,
@@ -1939,16 +1947,19 @@ macro_rules! impl_store {
             async fn find_volunteers(
                 &self,
                 needle: &str,
+                office: Option<&str>,
                 after: Option<&str>,
                 limit: i64,
             ) -> Result<Vec<VolunteerRow>> {
                 let rows: Vec<VolTuple> = sqlx::query_as(&format!(
-                    "SELECT {VOL_COLUMNS} FROM volunteers WHERE name_search LIKE $1 ESCAPE '\\' \
-                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                    "SELECT {VOL_COLUMNS} FROM volunteers v WHERE name_search LIKE $1 ESCAPE '\\' \
+                     AND ($2 IS NULL OR id > $2) AND ($4 IS NULL OR {IN_OFFICE}) \
+                     ORDER BY id LIMIT $3"
                 ))
                 .bind(like_pattern(needle))
                 .bind(after)
                 .bind(limit)
+                .bind(office)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(vol_row).collect())
@@ -2123,6 +2134,106 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.and_then(|r| r.0))
+            }
+
+            async fn volunteer_in_office(
+                &self,
+                volunteer_id: &str,
+                office_id: &str,
+            ) -> Result<bool> {
+                let row: Option<(String,)> = sqlx::query_as(&format!(
+                    "SELECT v.id FROM volunteers v WHERE v.id = $1 AND {}",
+                    IN_OFFICE.replace("$4", "$2")
+                ))
+                .bind(volunteer_id)
+                .bind(office_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn operator_office(&self, operator_id: &str) -> Result<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT office_id FROM operators WHERE id = $1")
+                        .bind(operator_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|r| r.0))
+            }
+
+            async fn update_volunteer(&self, v: &VolunteerRow, audit: &AuditEntry) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE volunteers SET name_kk = $1, name_ru = $2, name_en = $3, \
+                     name_search = $4, email = $5, phone = $6, region = $7 WHERE id = $8",
+                )
+                .bind(&v.name_kk)
+                .bind(&v.name_ru)
+                .bind(&v.name_en)
+                .bind(&v.name_search)
+                .bind(&v.email)
+                .bind(&v.phone)
+                .bind(&v.region)
+                .bind(&v.id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn office_credential_types(
+                &self,
+                office_id: &str,
+            ) -> Result<Option<Vec<String>>> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT credential_types FROM offices WHERE id = $1")
+                        .bind(office_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|(t,)| {
+                    serde_json::from_str(&t)
+                        .map_err(|_| StoreError::Corrupt("offices.credential_types"))
+                })
+                .transpose()
+            }
+
+            async fn set_credential_types(
+                &self,
+                office_id: &str,
+                types: &[String],
+                audit: &AuditEntry,
+            ) -> Result<bool> {
+                let text = serde_json::to_string(types)
+                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
+                let mut tx = self.begin_write().await?;
+                let row: Option<(String,)> = sqlx::query_as(&format!(
+                    "SELECT credential_types FROM offices WHERE id = $1{}",
+                    $update
+                ))
+                .bind(office_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((current,)) = row else {
+                    return Err(StoreError::NotFound);
+                };
+                let current: Vec<String> = serde_json::from_str(&current)
+                    .map_err(|_| StoreError::Corrupt("offices.credential_types"))?;
+                if current == types {
+                    return Ok(false);
+                }
+                sqlx::query("UPDATE offices SET credential_types = $1 WHERE id = $2")
+                    .bind(&text)
+                    .bind(office_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::trust_changed(&mut tx).await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn volunteer_facts(
