@@ -246,6 +246,18 @@ impl CredentialKind {
         &SELECTIVELY_DISCLOSABLE
     }
 
+    /// The scalar `credentialSubject` members of this kind as dotted paths
+    /// (`achievement.name`): what a flat row, such as a CSV batch line, can fill. Arrays are
+    /// not among them.
+    pub const fn subject_paths(&self) -> &'static [&'static str] {
+        match self {
+            CredentialKind::Hours => &HoursSubject::MEMBERS,
+            CredentialKind::Skill => &SkillSubject::MEMBERS,
+            CredentialKind::Award => &AwardSubject::PATHS,
+            CredentialKind::Passport => &PassportSubject::PATHS,
+        }
+    }
+
     /// The `credentialSubject` members this kind allows, in the order they are written.
     pub const fn subject_members(&self) -> &'static [&'static str] {
         match self {
