@@ -33,8 +33,9 @@
 //!   string without sign or leading zeros, `statusListCredential` an http(s) URL, and an
 //!   optional `id`; one entry, not an array.
 //!
-//! Subject rules: `name` and kind-specific texts are non-blank, at most [`MAX_TEXT`]
-//! characters, without control characters; `id` is a DID; `iin` passes [`Iin::parse`];
+//! Subject rules: `name` and kind-specific texts are at most [`MAX_TEXT`] characters under the
+//! text rule ([`crate::text`]: something visible, no control character, no bidi override or
+//! isolate); `id` is a DID; `iin` passes [`Iin::parse`];
 //! `birthDate` is a date not after `validFrom` and, with an `iin`, equal to its birth date;
 //! `email` is an address; `phone` is E.164 (`+77011234567`); `region` is an ISO 3166-2:KZ
 //! code ([`Region`]). Hours: `hours` is a number > 0, ≤ [`MAX_HOURS`] and ≤ 24 per day of the
