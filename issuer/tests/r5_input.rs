@@ -968,6 +968,13 @@ async fn r5_invisible_or_bidi_names_are_refused(h: Harness) {
         );
     }
     assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
+    // Operator names (`vpass admin add-operator`) obey the same rule.
+    for name in ["\u{200b}", "Admin\u{202e}nimda", "a\u{1b}[2J"] {
+        let added =
+            vpass_issuer::service::add_operator(h.service.store(), "test", name, "auditor", None)
+                .await;
+        assert!(added.is_err(), "{name:?}");
+    }
     // Joiners inside a visible name are text (Persian ZWNJ, emoji sequences), not hostile.
     let mut body = hours_body();
     body["credentialSubject"]["name"] = "می\u{200c}خواهم 👩\u{200d}🚒".into();
