@@ -7,7 +7,9 @@
 //! - [`vcjwt`]: VC-JWT (`typ` `vc+jwt`), also reading VC 1.1 JWTs;
 //! - [`envelope`]: the compact QR envelope (`VP1:`…), reversible to the exact token;
 //! - [`status`]: W3C Bitstring Status List v1.0;
-//! - [`trust`]: the signed, versioned trust list of offices.
+//! - [`trust`]: the signed, versioned trust list of offices;
+//! - [`text`]: the one rule for every text signed, stored or looked up (no control, bidi or
+//!   invisible-only text).
 //!
 //! Data flow: an office signs a credential ([`sdjwt::issue`]), the holder presents a subset
 //! with key binding ([`sdjwt::present`]), the presentation travels as a QR envelope
@@ -40,6 +42,7 @@ pub mod limits;
 pub mod model;
 pub mod sdjwt;
 pub mod status;
+pub mod text;
 pub mod time;
 pub mod trust;
 pub mod vcjwt;

@@ -29,3 +29,19 @@ pub const MAX_TRUST_LIST: usize = 1024 * 1024;
 pub const CLOCK_SKEW_SECS: i64 = 300;
 /// How old a KB-JWT may be, seconds.
 pub const KB_MAX_AGE_SECS: i64 = 300;
+/// Most columns in a CSV batch header (the widest type has 21: its subject paths and the
+/// request columns).
+pub const MAX_CSV_COLUMNS: usize = 32;
+/// Longest CSV column name, in bytes (the longest known path,
+/// `achievement.criteria.narrative`, has 30).
+pub const MAX_CSV_COLUMN_NAME: usize = 64;
+/// Most dot-separated names in a CSV column (`achievement.criteria.narrative`): a CSV row is
+/// at most this deep plus two (the credential, its subject), far within [`MAX_JSON_DEPTH`].
+pub const MAX_CSV_PATH_SEGMENTS: usize = 3;
+/// Largest CSV data row, in bytes: the size of one issuance request ([`MAX_JSON`]).
+pub const MAX_CSV_ROW: usize = MAX_JSON;
+/// Longest path parameter or query value of a request (`{id}`, `{office}`, `volunteer=`,
+/// `name=`), in characters.
+pub const MAX_REQUEST_ID: usize = 256;
+
+const _: () = assert!(MAX_CSV_PATH_SEGMENTS + 2 <= MAX_JSON_DEPTH);

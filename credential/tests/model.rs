@@ -561,6 +561,41 @@ fn reject_blank_long_or_control_text() {
     assert_invalid(&v, "credentialSubject.name", reason::NOT_STRING);
 }
 
+/// Issue 8, finding 20: names of only zero-width characters, and bidi overrides, were signed.
+#[test]
+fn r5_reject_invisible_or_bidi_text() {
+    for name in ["\u{200b}\u{200b}", "\u{feff}\u{2060}", " \u{3164} "] {
+        let v = with_subject(hours(), "name", name.into());
+        assert_invalid(&v, "credentialSubject.name", reason::INVISIBLE);
+    }
+    for text in ["Aigerim\u{202e}vonalruN", "\u{2067}Центр\u{2069}"] {
+        let v = with_subject(hours(), "organization", text.into());
+        assert_invalid(&v, "credentialSubject.organization", reason::BIDI_CONTROL);
+    }
+    let v = with_subject(hours(), "activity", "a\u{1b}[2Jb".into());
+    assert_invalid(&v, "credentialSubject.activity", reason::CONTROL_CHARACTER);
+    let v = with_subject(hours(), "name", "Айгерим\u{200c}Нурланова".into());
+    Credential::from_json(&v).unwrap();
+}
+
+/// The dotted subject paths (what a CSV row may fill) name members of the kind and fit the
+/// CSV header limits.
+#[test]
+fn subject_paths_are_members_within_csv_limits() {
+    use vpass_credential::limits::{MAX_CSV_COLUMN_NAME, MAX_CSV_PATH_SEGMENTS};
+    for kind in CredentialKind::ALL {
+        for path in kind.subject_paths() {
+            let first = path.split('.').next().unwrap();
+            assert!(kind.subject_members().contains(&first), "{path}");
+            assert!(path.len() <= MAX_CSV_COLUMN_NAME, "{path}");
+            assert!(path.split('.').count() <= MAX_CSV_PATH_SEGMENTS, "{path}");
+        }
+    }
+    assert!(CredentialKind::Award
+        .subject_paths()
+        .contains(&"achievement.criteria.narrative"));
+}
+
 #[test]
 fn reject_null_as_absent() {
     let v = with_subject(hours(), "iin", Value::Null);

@@ -39,7 +39,8 @@ fn iin(born: IsoDate, female: bool, serial: u16) -> Option<String> {
 prop_compose! {
     fn hours_credential()(
         name in "[A-Za-zА-Яа-яӘәҒғҚқҢңӨөҰұҮүІі][A-Za-zА-Яа-яӘәҒғҚқҢңӨөҰұҮүІі '-]{0,60}",
-        activity in "[^\\p{C}]{0,100}[a-z]",
+        // Any text but control, format and line/paragraph separator characters (the text rule).
+        activity in "[^\\p{C}\\p{Zl}\\p{Zp}]{0,100}[a-z]",
         start in 0i64..9_000,
         len in 0i64..400,
         quarter_hours in 1u32..=40_000,

@@ -9,9 +9,13 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
+use vpass_credential::limits::{
+    MAX_CSV_COLUMNS, MAX_CSV_COLUMN_NAME, MAX_CSV_PATH_SEGMENTS, MAX_CSV_ROW,
+};
 use vpass_credential::model::{self, Credential, CredentialKind, Subject};
 use vpass_credential::sdjwt::{self, PathSeg};
 use vpass_credential::status::{self, StatusList};
+use vpass_credential::text::{self, Lines};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
 use vpass_credential::trust::{self, KeyState, Names, OfficeKey, TrustList};
 use vpass_credential::vcjwt;
@@ -513,10 +517,10 @@ pub async fn add_operator(
     office: Option<&str>,
 ) -> Result<String, StartError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(StartError::Config(
-            "the name must be 1 to 200 characters".into(),
-        ));
+    if let Err(why) = text::check_text(name, model::MAX_TEXT, Lines::One) {
+        return Err(StartError::Config(format!(
+            "the name {why} (1 to 200 characters, no control or bidi characters)"
+        )));
     }
     let office_id = match (role, office) {
         ("officer", Some(o)) => {
@@ -611,6 +615,22 @@ fn now_plus(t: UnixTime, secs: i64) -> UnixTime {
     UnixTime(t.0.saturating_add(secs))
 }
 
+/// The `reason` member of a revocation or key rotation: one line of 1 to [`MAX_REASON`]
+/// characters under the text rule ([`vpass_credential::text`]), trimmed. It is stored, shown
+/// in the API and written to the audit log, so no control or bidi character gets in.
+fn parse_reason(obj: &Map<String, Value>) -> Result<String, ApiError> {
+    match obj.get("reason") {
+        Some(Value::String(r)) => {
+            let r = r.trim();
+            text::check_text(r, MAX_REASON, Lines::One)
+                .map_err(|why| ApiError::invalid_field("reason", why))?;
+            Ok(r.to_owned())
+        }
+        Some(_) => Err(ApiError::invalid_field("reason", "must be a string")),
+        None => Err(ApiError::invalid_field("reason", "is required")),
+    }
+}
+
 /// A key-rotation request: `{"reason": "...", "compromised": false, "since": "<RFC 3339>"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateRequest {
@@ -636,18 +656,7 @@ impl RotateRequest {
         {
             return Err(ApiError::invalid_field(k, "is not a known member"));
         }
-        let reason = match obj.get("reason") {
-            Some(Value::String(r)) if !r.trim().is_empty() && r.chars().count() <= MAX_REASON => {
-                r.trim().to_owned()
-            }
-            Some(_) => {
-                return Err(ApiError::invalid_field(
-                    "reason",
-                    "must be 1 to 500 characters of text",
-                ))
-            }
-            None => return Err(ApiError::invalid_field("reason", "is required")),
-        };
+        let reason = parse_reason(obj)?;
         let compromised = match obj.get("compromised") {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -1381,19 +1390,7 @@ impl Service {
         if let Some(k) = obj.keys().find(|k| *k != "reason") {
             return Err(ApiError::invalid_field(k, "is not a known member"));
         }
-        let reason = match obj.get("reason") {
-            Some(Value::String(r)) if !r.trim().is_empty() && r.chars().count() <= MAX_REASON => {
-                r.trim().to_owned()
-            }
-            Some(Value::String(_)) => {
-                return Err(ApiError::invalid_field(
-                    "reason",
-                    "must be 1 to 500 characters of text",
-                ))
-            }
-            Some(_) => return Err(ApiError::invalid_field("reason", "must be a string")),
-            None => return Err(ApiError::invalid_field("reason", "is required")),
-        };
+        let reason = parse_reason(obj)?;
         let request_hash = request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
         let idem = Idem {
             operator_id: &op.id,
@@ -1645,7 +1642,11 @@ fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError
     };
     let volunteer = match map.remove("volunteer") {
         None => None,
-        Some(Value::String(id)) if !id.is_empty() && id.len() <= 64 => Some(id),
+        Some(Value::String(id))
+            if !id.is_empty() && id.len() <= 64 && text::check_chars(&id, Lines::One).is_ok() =>
+        {
+            Some(id)
+        }
         Some(_) => {
             return Err(ApiError::invalid_field(
                 "volunteer",
@@ -1835,31 +1836,41 @@ fn check_issue(
 /// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
 /// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format`, `id` and
 /// `volunteer` are credential or request members, `confirm` the request's confirmations
-/// (separated by `;`); every other column is a `credentialSubject` member, a dotted name
-/// (`achievement.name`) a nested one. Empty cells are absent; `hours` is a number. A row
-/// the CSV reader cannot read is an error of that row alone.
+/// (separated by `;`); every other column is a `credentialSubject` member of the type, a
+/// dotted name (`achievement.name`) a nested one ([`CredentialKind::subject_paths`]). Empty
+/// cells are absent; `hours` is a number.
+///
+/// The header is checked whole before any row is built ([`csv_header`]); a row the CSV reader
+/// cannot read, or one larger than [`MAX_CSV_ROW`], is an error of that row alone.
 pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
-    if CredentialKind::from_type_name(type_name).is_none() {
+    let Some(kind) = CredentialKind::from_type_name(type_name) else {
         return Err(ApiError::invalid_field(
             "type",
             "is not a vpass credential type",
         ));
-    }
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(body);
-    let headers: Vec<String> = reader
+    let header = reader
         .headers()
-        .map_err(|_| ApiError::bad_request("CSV_INVALID", "the CSV header cannot be read"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+        .map_err(|_| ApiError::bad_request("CSV_INVALID", "the CSV header cannot be read"))?;
+    let columns = csv_header(header, kind)?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let row = record
             .map_err(|e| ApiError::bad_request("CSV_INVALID", format!("unreadable row: {e}")))
-            .and_then(|r| csv_row(&headers, &r, type_name));
+            .and_then(|r| {
+                if r.as_byte_record().as_slice().len() > MAX_CSV_ROW {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "PAYLOAD_TOO_LARGE",
+                        format!("the row is larger than {MAX_CSV_ROW} bytes"),
+                    ));
+                }
+                csv_row(&columns, &r, type_name)
+            });
         rows.push(row);
         if rows.len() > MAX_BATCH_ROWS {
             break;
@@ -1868,8 +1879,85 @@ pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiErr
     Ok(rows)
 }
 
+/// Where a CSV column goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    /// A credential or request member (`validFrom`, `volunteer`, ...).
+    Top(&'static str),
+    /// The request's confirmations, separated by `;`.
+    Confirm,
+    /// A `credentialSubject` member: its path, one name per level.
+    Subject(&'static str),
+}
+
+/// The request columns a CSV header may have besides the subject's.
+const CSV_REQUEST_COLUMNS: [&str; 6] = [
+    "validFrom",
+    "validUntil",
+    "holder",
+    "format",
+    "id",
+    "volunteer",
+];
+
+/// Check a CSV header before any row is built, so that its size bounds every row's: at most
+/// [`MAX_CSV_COLUMNS`] columns, each at most [`MAX_CSV_COLUMN_NAME`] bytes and
+/// [`MAX_CSV_PATH_SEGMENTS`] dotted names, each a request column or a subject path of `kind`,
+/// none twice. (A column of 100,000 dotted names once built 100,000 nested objects, whose
+/// recursive drop overflowed the stack and aborted the service.)
+fn csv_header(header: &csv::StringRecord, kind: CredentialKind) -> Result<Vec<Column>, ApiError> {
+    let refuse = |detail: String| ApiError::bad_request("CSV_INVALID", detail);
+    if header.len() > MAX_CSV_COLUMNS {
+        return Err(refuse(format!(
+            "the CSV header has {} columns; at most {MAX_CSV_COLUMNS}",
+            header.len()
+        )));
+    }
+    if header.iter().all(str::is_empty) {
+        return Err(refuse("the CSV has no header line".into()));
+    }
+    let mut columns = Vec::with_capacity(header.len());
+    for (i, name) in header.iter().enumerate() {
+        if name.len() > MAX_CSV_COLUMN_NAME {
+            return Err(refuse(format!(
+                "CSV column {} has a name longer than {MAX_CSV_COLUMN_NAME} bytes",
+                i + 1
+            )));
+        }
+        if name.split('.').count() > MAX_CSV_PATH_SEGMENTS {
+            return Err(refuse(format!(
+                "CSV column {} is nested deeper than {MAX_CSV_PATH_SEGMENTS} names",
+                i + 1
+            )));
+        }
+        let column = if name == "confirm" {
+            Column::Confirm
+        } else if let Some(top) = CSV_REQUEST_COLUMNS.iter().find(|c| **c == name) {
+            Column::Top(top)
+        } else if let Some(path) = kind.subject_paths().iter().find(|p| **p == name) {
+            Column::Subject(path)
+        } else {
+            // The name is at most MAX_CSV_COLUMN_NAME bytes; shown only if it is plain text.
+            let shown = if text::check_chars(name, Lines::One).is_ok() {
+                name
+            } else {
+                "?"
+            };
+            return Err(ApiError::invalid_field(
+                &format!("credentialSubject.{shown}"),
+                "is not a known member",
+            ));
+        };
+        if columns.contains(&column) {
+            return Err(refuse(format!("CSV column {name:?} appears twice")));
+        }
+        columns.push(column);
+    }
+    Ok(columns)
+}
+
 fn csv_row(
-    headers: &[String],
+    columns: &[Column],
     record: &csv::StringRecord,
     type_name: &str,
 ) -> Result<Value, ApiError> {
@@ -1880,44 +1968,35 @@ fn csv_row(
         json!([model::VERIFIABLE_CREDENTIAL, type_name]),
     );
     let mut subject = Map::new();
-    for (name, cell) in headers.iter().zip(record.iter()) {
+    for (column, cell) in columns.iter().zip(record.iter()) {
         if cell.is_empty() {
             continue;
         }
-        let value = if name == "hours" {
-            let n: f64 = cell.parse().map_err(|_| {
-                ApiError::invalid_field("credentialSubject.hours", "must be a number")
-            })?;
-            serde_json::Number::from_f64(n)
-                .map(|n| match n.as_f64() {
-                    Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
-                    _ => Value::Number(n),
-                })
-                .ok_or_else(|| {
-                    ApiError::invalid_field("credentialSubject.hours", "must be a number")
-                })?
-        } else {
-            Value::String(cell.to_owned())
-        };
-        match name.as_str() {
-            "validFrom" | "validUntil" | "holder" | "format" | "id" | "volunteer" => {
-                top.insert(name.clone(), value);
+        match column {
+            Column::Top(name) => {
+                top.insert((*name).to_owned(), Value::String(cell.to_owned()));
             }
-            "confirm" => {
+            Column::Confirm => {
                 let items: Vec<Value> = cell
                     .split([';', ','])
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
                     .map(|c| Value::String(c.to_owned()))
                     .collect();
-                top.insert(name.clone(), Value::Array(items));
+                top.insert("confirm".into(), Value::Array(items));
             }
-            _ => {
-                let mut parts = name.split('.').peekable();
+            Column::Subject(path) => {
+                let value = if *path == "hours" {
+                    csv_number(cell, "credentialSubject.hours")?
+                } else {
+                    Value::String(cell.to_owned())
+                };
+                // At most MAX_CSV_PATH_SEGMENTS levels (csv_header).
+                let mut parts = path.split('.').peekable();
                 let mut map = &mut subject;
                 while let Some(part) = parts.next() {
                     if parts.peek().is_none() {
-                        map.insert(part.to_owned(), value.clone());
+                        map.insert(part.to_owned(), value);
                         break;
                     }
                     let entry = map
@@ -1927,7 +2006,7 @@ fn csv_row(
                         Value::Object(m) => m,
                         _ => {
                             return Err(ApiError::invalid_field(
-                                &format!("credentialSubject.{name}"),
+                                &format!("credentialSubject.{path}"),
                                 "clashes with another column",
                             ))
                         }
@@ -1938,6 +2017,19 @@ fn csv_row(
     }
     top.insert("credentialSubject".into(), Value::Object(subject));
     Ok(Value::Object(top))
+}
+
+/// A CSV cell that holds a number (`hours`): whole numbers as integers.
+fn csv_number(cell: &str, field: &str) -> Result<Value, ApiError> {
+    let n: f64 = cell
+        .parse()
+        .map_err(|_| ApiError::invalid_field(field, "must be a number"))?;
+    serde_json::Number::from_f64(n)
+        .map(|n| match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        })
+        .ok_or_else(|| ApiError::invalid_field(field, "must be a number"))
 }
 
 /// Sign a checked request as credential `id` (its VCDM `id` is `urn:uuid:<id>`) with status

@@ -103,6 +103,25 @@ impl AwardSubject {
         "achievement",
     ];
 
+    /// The scalar members as dotted paths, the nested achievement's included
+    /// (`achievement.type` is an array, so not among them).
+    pub const PATHS: [&'static str; 14] = [
+        "id",
+        "name",
+        "iin",
+        "birthDate",
+        "email",
+        "phone",
+        "region",
+        "award",
+        "awardedBy",
+        "awardDate",
+        "achievement.id",
+        "achievement.name",
+        "achievement.description",
+        "achievement.criteria.narrative",
+    ];
+
     pub(crate) fn parse(value: &Value, path: &str, env: Envelope) -> Result<AwardSubject> {
         let obj = Obj::new(value, path, &Self::MEMBERS)?;
         let person = Person::parse(&obj, env)?;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::reason;
 use crate::error::{Code, Error, Result};
+use crate::text::Lines;
 
 /// Longest short text (a name, an activity, an organisation), in characters.
 pub const MAX_TEXT: usize = 200;
@@ -87,29 +88,20 @@ pub(crate) fn string<'v>(v: &'v Value, path: &str) -> Result<&'v str> {
     v.as_str().ok_or_else(|| invalid(path, reason::NOT_STRING))
 }
 
-/// A one-line human text: not blank, at most [`MAX_TEXT`] characters, no control characters.
+/// A one-line human text: at most [`MAX_TEXT`] characters, under the text rule
+/// ([`crate::text`]: something visible, no control, bidi override or isolate).
 pub(crate) fn text(v: &Value, path: &str) -> Result<String> {
-    checked_text(v, path, MAX_TEXT, false)
+    checked_text(v, path, MAX_TEXT, Lines::One)
 }
 
-/// A longer text: at most [`MAX_LONG_TEXT`] characters; line breaks allowed.
+/// A longer text: at most [`MAX_LONG_TEXT`] characters; line feeds allowed.
 pub(crate) fn long_text(v: &Value, path: &str) -> Result<String> {
-    checked_text(v, path, MAX_LONG_TEXT, true)
+    checked_text(v, path, MAX_LONG_TEXT, Lines::Many)
 }
 
-fn checked_text(v: &Value, path: &str, max: usize, multiline: bool) -> Result<String> {
+fn checked_text(v: &Value, path: &str, max: usize, lines: Lines) -> Result<String> {
     let s = string(v, path)?;
-    if s.trim().is_empty() {
-        return Err(invalid(path, reason::EMPTY));
-    }
-    if s.chars().nth(max).is_some() {
-        return Err(invalid(path, reason::TOO_LONG));
-    }
-    if s.chars()
-        .any(|c| c.is_control() && !(multiline && c == '\n'))
-    {
-        return Err(invalid(path, reason::CONTROL_CHARACTER));
-    }
+    crate::text::check_text(s, max, lines).map_err(|r| invalid(path, r))?;
     Ok(s.to_owned())
 }
 

@@ -33,8 +33,9 @@
 //!   string without sign or leading zeros, `statusListCredential` an http(s) URL, and an
 //!   optional `id`; one entry, not an array.
 //!
-//! Subject rules: `name` and kind-specific texts are non-blank, at most [`MAX_TEXT`]
-//! characters, without control characters; `id` is a DID; `iin` passes [`Iin::parse`];
+//! Subject rules: `name` and kind-specific texts are at most [`MAX_TEXT`] characters under the
+//! text rule ([`crate::text`]: something visible, no control character, no bidi override or
+//! isolate); `id` is a DID; `iin` passes [`Iin::parse`];
 //! `birthDate` is a date not after `validFrom` and, with an `iin`, equal to its birth date;
 //! `email` is an address; `phone` is E.164 (`+77011234567`); `region` is an ISO 3166-2:KZ
 //! code ([`Region`]). Hours: `hours` is a number > 0, ≤ [`MAX_HOURS`] and ≤ 24 per day of the
@@ -245,6 +246,18 @@ impl CredentialKind {
     /// (see the module doc for why).
     pub const fn selectively_disclosable(&self) -> &'static [&'static str] {
         &SELECTIVELY_DISCLOSABLE
+    }
+
+    /// The scalar `credentialSubject` members of this kind as dotted paths
+    /// (`achievement.name`): what a flat row, such as a CSV batch line, can fill. Arrays are
+    /// not among them.
+    pub const fn subject_paths(&self) -> &'static [&'static str] {
+        match self {
+            CredentialKind::Hours => &HoursSubject::MEMBERS,
+            CredentialKind::Skill => &SkillSubject::MEMBERS,
+            CredentialKind::Award => &AwardSubject::PATHS,
+            CredentialKind::Passport => &PassportSubject::PATHS,
+        }
     }
 
     /// The `credentialSubject` members this kind allows, in the order they are written.

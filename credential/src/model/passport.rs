@@ -265,6 +265,20 @@ impl PassportSubject {
         "awards",
     ];
 
+    /// The scalar members (the lists `hoursByCategory`, `skills`, `awards` are not).
+    pub const PATHS: [&'static str; 10] = [
+        "id",
+        "name",
+        "iin",
+        "birthDate",
+        "email",
+        "phone",
+        "region",
+        "asOf",
+        "totalHours",
+        "events",
+    ];
+
     pub(crate) fn parse(value: &Value, path: &str, env: Envelope) -> Result<PassportSubject> {
         let obj = Obj::new(value, path, &Self::MEMBERS)?;
         let person = Person::parse(&obj, env)?;

@@ -23,6 +23,10 @@ pub const NOT_ARRAY: &str = "must be a JSON array";
 pub const TOO_MANY_ENTRIES: &str = "must not have more than 64 entries";
 /// A text holds control characters (line breaks are allowed only in descriptions).
 pub const CONTROL_CHARACTER: &str = "must not contain control characters";
+/// A text holds a bidirectional override or isolate (see [`crate::text`]).
+pub const BIDI_CONTROL: &str = "must not contain bidirectional override or isolate characters";
+/// A text has no visible character, only zero-width or other invisible ones.
+pub const INVISIBLE: &str = "must contain a visible character";
 
 // --- envelope ---
 /// `@context` is not an array of URLs.

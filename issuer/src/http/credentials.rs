@@ -1,14 +1,14 @@
 //! `/api/v1/credentials`: issue, read and revoke; `/api/v1/audit`: the audit log (operators,
 //! bearer tokens).
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 
 use super::error::ApiError;
-use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey};
+use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey, Path};
 use super::AppState;
 
 /// The routes of this feature.

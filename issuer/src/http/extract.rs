@@ -1,14 +1,18 @@
 //! Extractors that turn request parts into typed values or into our problem+json errors:
-//! the bearer token ([`Auth`]), the `Idempotency-Key` header ([`IdempotencyKey`]) and the raw
-//! body under the size limit ([`Body`]; JSON is parsed strictly by the service with
+//! the bearer token ([`Auth`]), the `Idempotency-Key` header ([`IdempotencyKey`]), path
+//! parameters under the text rule ([`Path`]) and the raw body under the size limit ([`Body`]; JSON is parsed strictly by the service with
 //! `vpass_credential::json`, which refuses duplicate members that serde would merge).
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+
+use vpass_credential::limits::MAX_REQUEST_ID;
+use vpass_credential::text;
 
 use super::error::ApiError;
 use super::AppState;
@@ -43,8 +47,7 @@ impl FromRequestParts<AppState> for Auth {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(bearer_token);
         let result = match token {
             Some(token) => state.authenticate(token).await,
             None => Err(ApiError::unauthorized(
@@ -75,6 +78,14 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 9110 §11.1), separated from the token by one or more spaces (§11.4, RFC 6750 §2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    let token = rest.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// The `Idempotency-Key` header every write needs: 1 to 255 visible ASCII characters.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub String);
@@ -102,6 +113,48 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             .at("Idempotency-Key"));
         }
         Ok(IdempotencyKey(String::from_utf8_lossy(bytes).into_owned()))
+    }
+}
+
+/// Path parameters, like axum's `Path`, but every refusal is our problem+json: a parameter
+/// that is not UTF-8 once percent-decoded is `400 PATH_INVALID` (axum answered plain text),
+/// one that breaks the text rule ([`vpass_credential::text::check_chars`]: NUL, ESC, bidi
+/// controls) or is longer than [`MAX_REQUEST_ID`] is `400 INVALID_FIELD` at the parameter's
+/// name, before any handler or query sees it.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Path<T>, ApiError> {
+        let invalid = |e: PathRejection| match e {
+            PathRejection::FailedToDeserializePathParams(_) => ApiError::bad_request(
+                "PATH_INVALID",
+                "a path parameter is not valid percent-encoded UTF-8 text",
+            ),
+            // A route without the parameters its handler asks for: our bug, not the client's.
+            other => ApiError::internal(&other),
+        };
+        let axum::extract::Path(params) =
+            axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+                .await
+                .map_err(invalid)?;
+        for (name, value) in &params {
+            if value.chars().nth(MAX_REQUEST_ID).is_some() {
+                return Err(ApiError::invalid_field(name, "is too long"));
+            }
+            text::check_chars(value, text::Lines::One)
+                .map_err(|reason| ApiError::invalid_field(name, reason))?;
+        }
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(invalid)?;
+        Ok(Path(value))
     }
 }
 

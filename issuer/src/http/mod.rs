@@ -24,8 +24,8 @@
 //! Bodies are limited to [`MAX_BODY`] bytes, batches to [`MAX_BATCH_BODY`] (413 problem
 //! beyond). Operator routes are rate-limited per token (and per client address for requests
 //! without a valid token; see [`extract::Auth`]); publication routes are not. Every error is
-//! an RFC 9457
-//! problem ([`error::ApiError`]); see docs/api.md.
+//! an RFC 9457 problem ([`error::ApiError`]), unmatched paths (404) and methods (405) and
+//! unreadable path parameters ([`extract::Path`]) included; see docs/api.md.
 
 pub mod credentials;
 pub mod error;
@@ -37,6 +37,7 @@ pub mod volunteers;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -60,6 +61,14 @@ pub fn app(state: AppState) -> Router {
         .merge(publish::router())
         .merge(volunteers::router())
         .fallback(|| async { ApiError::not_found("resource") })
+        // After the merges: it is set on every route registered so far.
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this resource does not answer this method; the Allow header lists those it does",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

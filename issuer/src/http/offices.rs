@@ -1,14 +1,14 @@
 //! `/api/v1/offices`: the offices with their keys and status lists (any operator), key
 //! rotation and the credential types an office may issue (admins).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 
 use super::error::ApiError;
-use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey};
+use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey, Path};
 use super::AppState;
 
 /// The routes of this feature.

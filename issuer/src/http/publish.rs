@@ -2,13 +2,14 @@
 //! Each answer has a strong `ETag` (a hash of the bytes), honours `If-None-Match` with 304,
 //! and a short `Cache-Control` max-age, so verifiers may poll cheaply.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use super::error::ApiError;
+use super::extract::Path;
 use super::AppState;
 
 /// `Cache-Control` of published documents.
@@ -69,10 +70,10 @@ async fn status_list(
     Path((office, n)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let n: i64 = n
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
+    // Canonical decimal only (no sign, no leading zero), so one list has one URL.
+    let n: i64 = Some(&n)
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
+        .and_then(|n| n.parse().ok())
         .ok_or_else(|| ApiError::not_found("status list"))?;
     let token = state.status_list(&office, n).await?;
     Ok(cacheable(

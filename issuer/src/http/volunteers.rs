@@ -1,14 +1,14 @@
 //! `/api/v1/volunteers`: the volunteer register (register, read, find, correct) and the
 //! passport summary; also the handler of `GET /api/v1/credentials` (the credential listing).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 
 use super::credentials::json_bytes;
 use super::error::ApiError;
-use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey};
+use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey, Path};
 use super::AppState;
 
 /// The routes of this feature.

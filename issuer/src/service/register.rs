@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
+use vpass_credential::limits::MAX_REQUEST_ID;
 use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT};
+use vpass_credential::text::{self, Lines};
 use vpass_credential::time::UnixTime;
 
 use super::{
@@ -84,12 +86,28 @@ fn names_of(v: &VolunteerRow) -> Names {
     }
 }
 
-/// Query-string pairs, percent-decoded; a parameter given twice is refused.
+/// Query-string pairs, percent-decoded; a parameter given twice is refused, and so is a name
+/// or value that breaks the text rule ([`text::check_chars`]: NUL, ESC, bidi controls; and
+/// invalid UTF-8, which decoding turns into U+FFFD) or a value longer than
+/// [`MAX_REQUEST_ID`] characters, before any of them reaches the database.
 pub fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if text::check_chars(&k, Lines::One).is_err() || k.contains('\u{fffd}') {
+            return Err(ApiError::invalid_field(
+                "query",
+                "has a parameter name that is not text",
+            ));
+        }
         if out.iter().any(|(seen, _)| *seen == k) {
             return Err(ApiError::invalid_field(&k, "is given more than once"));
+        }
+        text::check_chars(&v, Lines::One).map_err(|why| ApiError::invalid_field(&k, why))?;
+        if v.contains('\u{fffd}') {
+            return Err(ApiError::invalid_field(&k, "must be UTF-8 text"));
+        }
+        if v.chars().nth(MAX_REQUEST_ID).is_some() {
+            return Err(ApiError::invalid_field(&k, "is too long"));
         }
         out.push((k.into_owned(), v.into_owned()));
     }
@@ -873,12 +891,15 @@ fn model_type(name: &str) -> bool {
 
 fn parse_cursor(v: &str) -> Result<(i64, String), ApiError> {
     let bad = || ApiError::invalid_field("cursor", "is not a cursor from a page");
-    let text = URL_SAFE_NO_PAD
+    let decoded = URL_SAFE_NO_PAD
         .decode(v)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(bad)?;
-    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    let (t, id) = decoded.split_once(':').ok_or_else(bad)?;
+    if id.len() > MAX_REQUEST_ID || text::check_chars(id, Lines::One).is_err() {
+        return Err(bad());
+    }
     Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
 }
 
@@ -937,11 +958,10 @@ fn parse_names(v: Option<&Value>) -> Result<Names, ApiError> {
     ] {
         match m.get(k) {
             None => {}
-            Some(Value::String(s))
-                if !s.trim().is_empty()
-                    && s.chars().count() <= vpass_credential::model::MAX_TEXT
-                    && !s.chars().any(char::is_control) =>
-            {
+            Some(Value::String(s)) => {
+                // The credential model's rule for names (the register's names are signed).
+                text::check_text(s, vpass_credential::model::MAX_TEXT, Lines::One)
+                    .map_err(|why| ApiError::invalid_field(&format!("name.{k}"), why))?;
                 *slot = Some(s.trim().to_owned());
             }
             Some(_) => {
