@@ -193,45 +193,77 @@ fn hostile_cases(
     }
 
     // Writes: every body, under the upper- and the lower-case scheme.
-    let writes: [(&'static str, String); 5] = [
-        ("/api/v1/credentials", "/api/v1/credentials".into()),
+    let writes: [(&'static str, &'static str, String); 7] = [
+        ("POST", "/api/v1/credentials", "/api/v1/credentials".into()),
         (
+            "POST",
             "/api/v1/credentials/{id}/revoke",
             format!("/api/v1/credentials/{cred}/revoke"),
         ),
         (
+            "POST",
             "/api/v1/offices/{office}/keys/rotate",
             "/api/v1/offices/national/keys/rotate".into(),
         ),
-        ("/api/v1/volunteers", "/api/v1/volunteers".into()),
         (
+            "PUT",
+            "/api/v1/offices/{office}/credential-types",
+            "/api/v1/offices/kz-75/credential-types".into(),
+        ),
+        ("POST", "/api/v1/volunteers", "/api/v1/volunteers".into()),
+        (
+            "PATCH",
+            "/api/v1/volunteers/{id}",
+            format!("/api/v1/volunteers/{vol}"),
+        ),
+        (
+            "POST",
             "/api/v1/volunteers/{id}/passport",
             format!("/api/v1/volunteers/{vol}/passport"),
         ),
     ];
-    for (template, uri) in &writes {
+    for (method, template, uri) in &writes {
         for (i, (ct, body)) in bodies.iter().enumerate() {
             for a in [&bearer, &lower] {
                 let key = format!("hostile-{i}");
                 add(
-                    ("POST", template),
-                    request("POST", uri, Some(a), Some(&key), *ct, body.clone()),
+                    (method, template),
+                    request(method, uri, Some(a), Some(&key), *ct, body.clone()),
                 );
             }
         }
-        // No, an empty, a huge and a non-ASCII Idempotency-Key; no token, a hostile token.
+        // No token, a hostile token; the wrong method on the route.
         add(
-            ("POST", template),
-            request("POST", uri, auth, None, Some("application/json"), "{}"),
+            (method, template),
+            request(method, uri, None, Some("k"), Some("application/json"), "{}"),
+        );
+        let mut r = request(method, uri, None, Some("k"), Some("application/json"), "{}");
+        r.headers_mut().insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff\xfe\x7e").unwrap(),
+        );
+        add((method, template), r);
+        add(
+            (method, template),
+            request("DELETE", uri, auth, Some("k"), None, ""),
+        );
+        if *method != "POST" {
+            // PUT and PATCH set a state and need no Idempotency-Key.
+            continue;
+        }
+        // No, an empty, a huge and a non-ASCII Idempotency-Key.
+        add(
+            (method, template),
+            request(method, uri, auth, None, Some("application/json"), "{}"),
         );
         add(
-            ("POST", template),
-            request("POST", uri, auth, Some(""), Some("application/json"), "{}"),
+            (method, template),
+            request(method, uri, auth, Some(""), Some("application/json"), "{}"),
         );
         add(
-            ("POST", template),
+            (method, template),
             request(
-                "POST",
+                method,
                 uri,
                 auth,
                 Some(&"k".repeat(10_000)),
@@ -239,27 +271,12 @@ fn hostile_cases(
                 "{}",
             ),
         );
-        let mut r = request("POST", uri, auth, None, Some("application/json"), "{}");
+        let mut r = request(method, uri, auth, None, Some("application/json"), "{}");
         r.headers_mut().insert(
             "idempotency-key",
             HeaderValue::from_bytes(b"k\xff\xfe").unwrap(),
         );
-        add(("POST", template), r);
-        add(
-            ("POST", template),
-            request("POST", uri, None, Some("k"), Some("application/json"), "{}"),
-        );
-        let mut r = request("POST", uri, None, Some("k"), Some("application/json"), "{}");
-        r.headers_mut().insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_bytes(b"Bearer \xff\xfe\x7e").unwrap(),
-        );
-        add(("POST", template), r);
-        // The wrong method on the route.
-        add(
-            ("POST", template),
-            request("DELETE", uri, auth, Some("k"), None, ""),
-        );
+        add((method, template), r);
     }
 
     // Credentials whose text members break the text rule, single and in a JSON batch.
@@ -409,6 +426,16 @@ fn hostile_cases(
                 "/api/v1/volunteers/{id}/passport",
                 format!("/api/v1/volunteers/{seg}/passport"),
             ),
+            (
+                "PATCH",
+                "/api/v1/volunteers/{id}",
+                format!("/api/v1/volunteers/{seg}"),
+            ),
+            (
+                "PUT",
+                "/api/v1/offices/{office}/credential-types",
+                format!("/api/v1/offices/{seg}/credential-types"),
+            ),
             ("GET", "/status/{office}/{n}", format!("/status/{seg}/1")),
             (
                 "GET",
@@ -421,10 +448,11 @@ fn hostile_cases(
                 format!("/offices/{seg}/did.json"),
             ),
         ] {
-            let body = if m == "POST" {
-                member("reason", "ok")
-            } else {
-                String::new()
+            let body = match m {
+                "POST" => member("reason", "ok"),
+                "PATCH" => r#"{"email":"a@example.kz"}"#.to_owned(),
+                "PUT" => r#"{"credential_types":["VolunteerHoursCredential"]}"#.to_owned(),
+                _ => String::new(),
             };
             add(
                 (m, template),
@@ -585,7 +613,11 @@ async fn stored(h: &Harness) -> (i64, i64, Vec<String>, usize, usize) {
         .iter()
         .map(|l| format!("{}:{}:{:?}", l.office_id, l.list_no, l.token))
         .collect();
-    let volunteers = store.find_volunteers("", None, 1000).await.unwrap().len();
+    let volunteers = store
+        .find_volunteers("", None, None, 1000)
+        .await
+        .unwrap()
+        .len();
     (
         store.credential_count().await.unwrap(),
         head,
