@@ -29,3 +29,5 @@ pub const MAX_TRUST_LIST: usize = 1024 * 1024;
 pub const CLOCK_SKEW_SECS: i64 = 300;
 /// How old a KB-JWT may be, seconds.
 pub const KB_MAX_AGE_SECS: i64 = 300;
+/// Most root rotations a trust store follows (links of the root chain, each a trust list).
+pub const MAX_ROOT_CHAIN: usize = 64;
