@@ -31,3 +31,7 @@ pub const CLOCK_SKEW_SECS: i64 = 300;
 pub const KB_MAX_AGE_SECS: i64 = 300;
 /// Most root rotations a trust store follows (links of the root chain, each a trust list).
 pub const MAX_ROOT_CHAIN: usize = 64;
+/// Most status lists one `vpass trust sync` fetches.
+pub const MAX_SYNC_STATUS_LISTS: usize = 1_000;
+/// Most bytes of status lists one `vpass trust sync` downloads in all.
+pub const MAX_SYNC_BYTES: usize = 256 * 1024 * 1024;
