@@ -19,6 +19,18 @@ pub enum AdminCmd {
     /// Give an office a new signing key (printed: its kid); the old key is retired, or marked
     /// compromised with --compromised. Works while the service runs.
     RotateKey(RotateKeyArgs),
+    /// Replace the national root key: the current root signs a trust list naming the new one
+    /// (printed: its did:key), kept in the root chain that verifiers follow. Audited.
+    RotateRoot(RotateRootArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateRootArgs {
+    /// Why (recorded in the audit log).
+    #[arg(long, default_value = "scheduled root rotation")]
+    reason: String,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -82,7 +94,27 @@ pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::RevokeToken(args) => revoke_token(args),
         AdminCmd::AuditVerify(args) => audit_verify(args),
         AdminCmd::RotateKey(args) => rotate_key(args),
+        AdminCmd::RotateRoot(args) => rotate_root(args),
     }
+}
+
+fn rotate_root(args: RotateRootArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args.data)?;
+    let done = runtime()?.block_on(async {
+        let opened = vpass_issuer::service::open(&config).await?;
+        opened
+            .service
+            .rotate_root(CLI_ACTOR, &args.reason)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    eprintln!(
+        "trust list #{} signed by {} names the new root; every later list is signed by the new \
+         root (verifiers follow it through GET /trust-list/chain)",
+        done.sequence, done.previous
+    );
+    println!("{}", done.next);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<ExitCode> {
