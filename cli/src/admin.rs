@@ -22,6 +22,9 @@ pub enum AdminCmd {
     /// Set the credential types an office may issue (printed: the types now); audited, and
     /// the trust list re-signed. Works while the service runs.
     OfficeTypes(OfficeTypesArgs),
+    /// Replace the national root key: the current root signs a trust list naming the new one
+    /// (printed: its did:key), kept in the root chain that verifiers follow. Audited.
+    RotateRoot(RotateRootArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +35,15 @@ pub struct OfficeTypesArgs {
     /// The types, e.g. VolunteerHoursCredential VolunteerSkillCredential
     /// VolunteerPassportCredential (none: the office issues nothing).
     types: Vec<String>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateRootArgs {
+    /// Why (recorded in the audit log).
+    #[arg(long, default_value = "scheduled root rotation")]
+    reason: String,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -99,6 +111,7 @@ pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
         AdminCmd::AuditVerify(args) => audit_verify(args),
         AdminCmd::RotateKey(args) => rotate_key(args),
         AdminCmd::OfficeTypes(args) => office_types(args),
+        AdminCmd::RotateRoot(args) => rotate_root(args),
     }
 }
 
@@ -125,6 +138,25 @@ fn office_types(args: OfficeTypesArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{} had these types already; nothing changed", args.office);
     }
     println!("{}", types.join(" "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rotate_root(args: RotateRootArgs) -> anyhow::Result<ExitCode> {
+    let config = config(args.data)?;
+    let done = runtime()?.block_on(async {
+        let opened = vpass_issuer::service::open(&config).await?;
+        opened
+            .service
+            .rotate_root(CLI_ACTOR, &args.reason)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    eprintln!(
+        "trust list #{} signed by {} names the new root; every later list is signed by the new \
+         root (verifiers follow it through GET /trust-list/chain)",
+        done.sequence, done.previous
+    );
+    println!("{}", done.next);
     Ok(ExitCode::SUCCESS)
 }
 

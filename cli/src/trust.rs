@@ -2,7 +2,11 @@
 //! trust-store folder, checking them before anything is written (`vpass_verifier::sync`).
 //!
 //! This is the only step of verification that uses the network; `vpass verify
-//! --trust-store DIR` then works offline. Plain `http://` is enough for integrity: the trust
+//! --trust-store DIR` then works offline. The trust list is verified (against the pinned root,
+//! through the root chain when the root rotated) before any URL it names is fetched; then only
+//! the status lists the verified list names are fetched, at most [`MAX_SYNC_STATUS_LISTS`] of
+//! them and [`MAX_SYNC_BYTES`] in all, one at a time, each checked and staged on disk before the
+//! next. Plain `http://` is enough for integrity: the trust
 //! list is signed by the pinned root key and each status list by its office's key.
 
 use std::path::PathBuf;
@@ -10,7 +14,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use vpass_credential::limits::{MAX_STATUS_LIST_TOKEN, MAX_TRUST_LIST};
+use vpass_credential::limits::{
+    MAX_ROOT_CHAIN, MAX_STATUS_LIST_TOKEN, MAX_SYNC_BYTES, MAX_SYNC_STATUS_LISTS, MAX_TRUST_LIST,
+};
 use vpass_credential::time::{Clock, SystemClock};
 use vpass_verifier::TrustStore;
 
@@ -63,32 +69,53 @@ fn sync(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         .build()
         .into();
     let trust_list = fetch(&agent, &list_url, MAX_TRUST_LIST)?;
-    // The status lists the trust list names; which of them are genuine is checked by the
-    // library against the list itself (unverified here, used only to know what to fetch).
-    let urls = status_urls(&trust_list);
-    let mut status_lists = Vec::new();
+    let dir = &args.trust_store;
+    // The root chain, only when the list is signed by a root this store has not reached.
+    let chain = if vpass_verifier::sync::needs_chain(dir, root.as_ref(), &trust_list)? {
+        fetch_chain(&agent, &format!("{list_url}/chain"))?
+    } else {
+        Vec::new()
+    };
+    // The list is verified before anything it names is fetched.
+    let mut pending =
+        vpass_verifier::sync::begin(dir, root.as_ref(), &trust_list, &chain, SystemClock.now())?;
+    drop(trust_list);
     let mut failed = 0;
-    for url in urls {
-        match fetch(&agent, &url, MAX_STATUS_LIST_TOKEN) {
-            Ok(token) => status_lists.push((url, token)),
+    let mut budget = MAX_SYNC_BYTES;
+    let urls = pending.status_list_urls();
+    if urls.len() > MAX_SYNC_STATUS_LISTS {
+        eprintln!(
+            "vpass trust sync: the trust list names {} status lists; only the first {MAX_SYNC_STATUS_LISTS} are fetched",
+            urls.len()
+        );
+    }
+    for url in urls.into_iter().take(MAX_SYNC_STATUS_LISTS) {
+        if budget == 0 {
+            failed += 1;
+            eprintln!(
+                "vpass trust sync: {url}: not fetched, {MAX_SYNC_BYTES} bytes already downloaded (its old copy, if any, is kept)"
+            );
+            continue;
+        }
+        // One body at a time, bounded by the per-list and the remaining total limit; it is
+        // checked and staged on disk before the next is fetched.
+        match fetch(&agent, &url, MAX_STATUS_LIST_TOKEN.min(budget)) {
+            Ok(token) => {
+                budget = budget.saturating_sub(token.len());
+                pending.add_status_list(&url, &token)?;
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("vpass trust sync: {e:#} (its old copy, if any, is kept)");
             }
         }
     }
-    let report = vpass_verifier::sync::sync(
-        &args.trust_store,
-        root.as_ref(),
-        &trust_list,
-        &status_lists,
-        SystemClock.now(),
-    )?;
+    let report = pending.commit()?;
     if report.pinned {
         eprintln!("vpass trust sync: root key pinned in this trust store");
     }
     if report.root_rotated {
-        eprintln!("vpass trust sync: the root key moved to the next root the trust list announced");
+        eprintln!("vpass trust sync: the following lists come from the next root the trust list announced (root chain kept)");
     }
     for (url, e) in &report.refused {
         eprintln!(
@@ -129,27 +156,37 @@ fn fetch(agent: &ureq::Agent, url: &str, limit: usize) -> anyhow::Result<String>
         .with_context(|| format!("reading {url} (at most {limit} bytes)"))
 }
 
-/// The `statusLists` URLs of every office in a trust list's payload, read without checking
-/// the signature (the library checks everything before it is used).
-fn status_urls(token: &str) -> Vec<String> {
-    let Ok(jws) = vpass_credential::jose::parse_with_limit(token.trim(), MAX_TRUST_LIST) else {
-        return Vec::new();
-    };
-    let Ok(payload) = vpass_credential::json::parse_with_limit(
-        &jws.unverified_payload,
-        "payload",
-        MAX_TRUST_LIST,
-    ) else {
-        return Vec::new();
-    };
-    let mut urls: Vec<String> = payload["offices"]
+/// The publisher's root chain (`GET /trust-list/chain`: a JSON array of rotation lists,
+/// oldest first); none when the service has no such route (404).
+fn fetch_chain(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<String>> {
+    if !url.starts_with("http://") {
+        bail!("{url}: only http:// URLs are supported by this build");
+    }
+    let mut resp = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("fetching {url}"))?;
+    if resp.status() == 404 {
+        return Ok(Vec::new());
+    }
+    if resp.status() != 200 {
+        bail!("fetching {url}: HTTP {}", resp.status());
+    }
+    let limit = MAX_TRUST_LIST * (MAX_ROOT_CHAIN + 1);
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(limit as u64)
+        .read_to_string()
+        .with_context(|| format!("reading {url} (at most {limit} bytes)"))?;
+    let value = vpass_credential::json::parse_with_limit(text.as_bytes(), "chain", limit)
+        .with_context(|| format!("{url}: not JSON"))?;
+    let links = value
         .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|o| o["statusLists"].as_array().into_iter().flatten())
-        .filter_map(|u| u.as_str().map(str::to_owned))
-        .collect();
-    urls.sort();
-    urls.dedup();
-    urls
+        .with_context(|| format!("{url}: not a JSON array of rotation lists"))?;
+    Ok(links
+        .iter()
+        .take(MAX_ROOT_CHAIN)
+        .filter_map(|l| l.as_str().map(str::to_owned))
+        .collect())
 }

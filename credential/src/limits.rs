@@ -45,3 +45,9 @@ pub const MAX_CSV_ROW: usize = MAX_JSON;
 pub const MAX_REQUEST_ID: usize = 256;
 
 const _: () = assert!(MAX_CSV_PATH_SEGMENTS + 2 <= MAX_JSON_DEPTH);
+/// Most root rotations a trust store follows (links of the root chain, each a trust list).
+pub const MAX_ROOT_CHAIN: usize = 64;
+/// Most status lists one `vpass trust sync` fetches.
+pub const MAX_SYNC_STATUS_LISTS: usize = 1_000;
+/// Most bytes of status lists one `vpass trust sync` downloads in all.
+pub const MAX_SYNC_BYTES: usize = 256 * 1024 * 1024;

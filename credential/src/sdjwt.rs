@@ -373,7 +373,8 @@ impl<'a> SdJwt<'a> {
                 }
             }
         }
-        let times = jose::check_time_claims(&claims, opts.now.0, opts.skew)?;
+        // The validity window: JWT claims and the credential's own members (one home).
+        let times = crate::model::check_validity(&claims, opts.now, opts.skew)?;
         let holder_key = match claims.get("cnf") {
             None => None,
             Some(cnf) => Some(
@@ -466,7 +467,8 @@ pub struct Verified {
     pub header: Header,
     /// The processed payload.
     pub claims: Map<String, Value>,
-    /// `iat`, `nbf`, `exp` as checked.
+    /// `iat`, and the validity window as checked (the stricter of the JWT claims and the
+    /// credential's members, [`crate::model::check_validity`]).
     pub times: TimeClaims,
     /// Paths of the claims that came from disclosures.
     pub disclosed_paths: Vec<Vec<PathSeg>>,

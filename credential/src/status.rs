@@ -387,16 +387,35 @@ pub struct VerifiedStatusList {
     pub valid_until: Option<UnixTime>,
     /// The decoded list.
     pub list: StatusList,
+    /// SHA-256 of the token as verified, base64url: which publication this is. Keep it with
+    /// `valid_from` so that another list of the same time is refused
+    /// ([`VerifiedStatusList::check_rollback`]).
+    pub digest: String,
 }
 
 impl VerifiedStatusList {
     /// Rollback check (attack G4): `STATUS_ROLLBACK` if this list is older than the newest one
-    /// already accepted for the same URL (`newest_seen` = its `valid_from`). An equal time is
-    /// the same publication fetched again and is accepted.
-    pub fn check_rollback(&self, newest_seen: Option<UnixTime>) -> Result<()> {
+    /// already accepted for the same URL (`newest_seen` = its `valid_from`), or of the same
+    /// time but another publication (`seen_digest`, its [`VerifiedStatusList::digest`], when
+    /// known): two lists signed within one second must not alternate, or the older one would
+    /// un-revoke. The very same publication fetched again (equal time and digest) is accepted.
+    pub fn check_rollback(
+        &self,
+        newest_seen: Option<UnixTime>,
+        seen_digest: Option<&str>,
+    ) -> Result<()> {
         match newest_seen {
             Some(seen) if self.valid_from < seen => {
                 Err(Error::time(Code::StatusRollback, self.valid_from.0, seen.0))
+            }
+            Some(seen)
+                if self.valid_from == seen && seen_digest.is_some_and(|d| d != self.digest) =>
+            {
+                Err(Error::field_reason(
+                    Code::StatusRollback,
+                    "validFrom",
+                    "same time as the list held, other content",
+                ))
             }
             _ => Ok(()),
         }
@@ -590,14 +609,21 @@ pub fn verify_status_list(
         valid_from,
         valid_until,
         list,
+        digest: token_digest(token),
     })
+}
+
+/// SHA-256 of a token's text, base64url without padding.
+pub fn token_digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::b64::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Verify a status list credential against the signed trust list (attacks G1, G2): the list
 /// URL must be one the trust list assigns to an office (its `statusLists`), that office is
 /// the expected issuer, and the signing key is found with
-/// [`VerifiedTrustList::find_key`] from the header `kid` at the list's issue time (`iat`,
-/// else the start of validity). Every failure of those steps is `STATUS_VERIFICATION_ERROR`,
+/// [`VerifiedTrustList::find_key`] from the header `kid`, usable at every time the list
+/// claims (`iat`, `nbf`, `validFrom`; attack: a retired key back-dating `iat`). Every failure of those steps is `STATUS_VERIFICATION_ERROR`,
 /// its reason the code of the trust failure (e.g. `KEY_COMPROMISED`); then as
 /// [`verify_status_list`].
 pub fn verify_status_list_with_trust(
@@ -622,12 +648,31 @@ pub fn verify_status_list_with_trust(
         Ok(_) => return Err(not_verified("payload", "not a JSON object")),
         Err(e) => return Err(not_verified("payload", e.code().as_str())),
     };
-    let issued = match numeric_date(&payload, "iat")? {
-        Some(iat) => iat,
-        None => start_of_validity(&payload)?,
-    };
-    let (office, key) = trust
-        .find_key(unverified.header.kid.as_deref(), &office.id, issued)
-        .map_err(|e| not_verified("kid", e.code().as_str()))?;
+    // The key must be usable at every time the list claims (`iat`, `nbf`, `validFrom`): a
+    // retired key could otherwise date a list before its retirement (`iat`) yet make it
+    // valid from now (`validFrom`), superseding every later list.
+    let mut claimed = vec![
+        numeric_date(&payload, "iat")?,
+        numeric_date(&payload, "nbf")?,
+        time_member(&payload, "validFrom")?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    if claimed.is_empty() {
+        claimed.push(start_of_validity(&payload)?);
+    }
+    let kid = unverified.header.kid.as_deref();
+    let mut found: Option<(&crate::trust::Office, PublicKey)> = None;
+    for at in claimed {
+        let (o, k) = trust
+            .find_key(kid, &office.id, at)
+            .map_err(|e| not_verified("kid", e.code().as_str()))?;
+        if found.as_ref().is_some_and(|(_, first)| *first != k) {
+            return Err(not_verified("kid", "different keys at the list's times"));
+        }
+        found = Some((o, k));
+    }
+    let (office, key) = found.ok_or(not_verified("validFrom", "missing"))?;
     verify_status_list(token, &key, &office.id, list_url, purpose)
 }

@@ -40,11 +40,11 @@
 //! - **Root rotation** (TUF "Key management and migration", §5.3.4): a list may name
 //!   `nextRoot`, the did:key of the root that will sign the following lists. That list is
 //!   signed by the current, pinned root, so the old root vouches for the new one. A verifier
-//!   that accepts it pins [`VerifiedTrustList::root_to_pin`] for the next sync (and keeps the
-//!   old root to re-check the stored list, which the old root signed). A verifier that missed
-//!   the rotation list cannot verify lists signed by the new root, so publishers keep every
-//!   rotation list available for stepwise sync; a new root is never taken from a list it
-//!   signed itself. Unlike TUF, the new root does not co-sign (a compact JWS has one
+//!   that accepts it verifies the following lists under [`VerifiedTrustList::root_to_pin`],
+//!   keeping the rotation lists (the root chain) and checking them from the root it pinned
+//!   first ([`verify_root_rotation`], one link at a time). A verifier that missed the rotation
+//!   list catches up through the chain the publisher serves (every rotation list, oldest
+//!   first); a new root is never taken from a list it signed itself. Unlike TUF, the new root does not co-sign (a compact JWS has one
 //!   signature): the publisher must check that it can sign with `nextRoot` before publishing.
 //! - **Structure**: office ids are unique `did:web` DIDs; `kid`s are unique across the list and
 //!   of the form `"<office did>#<key name>"`; `region` is an ISO 3166-2:KZ code or absent
@@ -375,16 +375,10 @@ fn is_kz_region(code: &str) -> bool {
     })
 }
 
-/// Verify a signed trust list against the pinned root key, at time `now`, given the sequence
-/// of the last list accepted (`None` at first sync). See the module documentation for the
-/// rules and their error codes.
-pub fn verify_trust_list(
-    token: &str,
-    pinned_root: &PublicKey,
-    now: UnixTime,
-    last_sequence: Option<u64>,
-) -> Result<VerifiedTrustList> {
-    if !matches!(pinned_root, PublicKey::Ed25519(_)) {
+/// The signed list's document, after its size, signature by `root`, `typ`, schema and `root`
+/// member were checked.
+fn parse_signed(token: &str, root: &PublicKey) -> Result<TrustList> {
+    if !matches!(root, PublicKey::Ed25519(_)) {
         return Err(Error::field_reason(Code::KeyInvalid, "root", "not Ed25519"));
     }
     if token.len() > MAX_TRUST_LIST {
@@ -400,7 +394,7 @@ pub fn verify_trust_list(
         code => invalid("token", code.as_str()),
     })?;
     let jws = jws
-        .verify(pinned_root)
+        .verify(root)
         .map_err(|e| invalid("signature", e.code().as_str()))?;
     jws.header.expect_typ(&[TRUST_LIST_TYP])?;
     let payload = jws
@@ -411,10 +405,52 @@ pub fn verify_trust_list(
         })?;
     let list: TrustList = serde_json::from_value(Value::Object(payload))
         .map_err(|_| invalid("payload", "does not match the trust list schema"))?;
-
-    if list.root != pinned_root.did_key() {
+    if list.root != root.did_key() {
         return Err(invalid("root", "not the pinned root"));
     }
+    Ok(list)
+}
+
+/// One link of the root chain: a trust list signed by `root` that names the next root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootRotation {
+    /// The list's sequence number.
+    pub sequence: u64,
+    /// The root it hands over to (`nextRoot`).
+    pub next_root: PublicKey,
+}
+
+/// Check a rotation list as a link of the root chain (TUF §5.3.4, each new root vouched for
+/// by the previous one): signed by `root`, naming it as `root`, and naming an Ed25519
+/// `nextRoot` other than `root`. Its freshness is not checked: a rotation list stays a valid
+/// link long after it expired as a list, so that a verifier that missed it can catch up.
+/// A list without `nextRoot` is `TRUSTLIST_INVALID` here.
+pub fn verify_root_rotation(token: &str, root: &PublicKey) -> Result<RootRotation> {
+    let list = parse_signed(token, root)?;
+    let did = list
+        .next_root
+        .as_deref()
+        .ok_or(invalid("nextRoot", "missing: not a rotation list"))?;
+    let next_root = ed25519_did_key(did, "nextRoot")?;
+    if next_root == *root {
+        return Err(invalid("nextRoot", "same as root"));
+    }
+    Ok(RootRotation {
+        sequence: list.sequence,
+        next_root,
+    })
+}
+
+/// Verify a signed trust list against the pinned root key, at time `now`, given the sequence
+/// of the last list accepted (`None` at first sync). See the module documentation for the
+/// rules and their error codes.
+pub fn verify_trust_list(
+    token: &str,
+    pinned_root: &PublicKey,
+    now: UnixTime,
+    last_sequence: Option<u64>,
+) -> Result<VerifiedTrustList> {
+    let list = parse_signed(token, pinned_root)?;
     if let Some(last) = last_sequence {
         if list.sequence <= last {
             return Err(Error::value(

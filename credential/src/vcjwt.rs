@@ -30,7 +30,8 @@ pub struct Verified {
     pub header: Header,
     /// The payload (for a VC 1.1 JWT, as sent: the credential is under `vc`).
     pub claims: Map<String, Value>,
-    /// `iat`, `nbf`, `exp` as checked.
+    /// `iat`, and the validity window as checked (the stricter of the JWT claims and the
+    /// credential's members, [`crate::model::check_validity`]).
     pub times: TimeClaims,
     /// True for a VC 1.1 JWT (`vc` claim).
     pub legacy_vc11: bool,
@@ -60,7 +61,7 @@ pub fn verify(token: &str, key: &PublicKey, now: UnixTime, skew: i64) -> Result<
         }
         Some(other) => return Err(Error::value(Code::WrongTyp, "typ", other)),
     };
-    let times = jose::check_time_claims(&claims, now.0, skew)?;
+    let times = crate::model::check_validity(&claims, now, skew)?;
     Ok(Verified {
         header: jws.header,
         claims,

@@ -650,10 +650,16 @@ fn reject_status_list_credential_with_bad_encoded_list() {
 #[test]
 fn reject_status_list_rollback() {
     let v = verify(&signed("revocation")).unwrap();
-    assert!(v.check_rollback(None).is_ok());
-    assert!(v.check_rollback(Some(FROM)).is_ok());
-    assert!(v.check_rollback(Some(UnixTime(FROM.0 - 1))).is_ok());
-    let err = v.check_rollback(Some(UnixTime(FROM.0 + 1))).unwrap_err();
+    assert!(v.check_rollback(None, None).is_ok());
+    assert!(v.check_rollback(Some(FROM), None).is_ok());
+    assert!(v.check_rollback(Some(UnixTime(FROM.0 - 1)), None).is_ok());
+    let err = v
+        .check_rollback(Some(UnixTime(FROM.0 + 1)), None)
+        .unwrap_err();
+    assert_eq!(err.code(), Code::StatusRollback);
+    // Same time: the same publication passes, another one is a rollback.
+    assert!(v.check_rollback(Some(FROM), Some(&v.digest)).is_ok());
+    let err = v.check_rollback(Some(FROM), Some("other")).unwrap_err();
     assert_eq!(err.code(), Code::StatusRollback);
 }
 

@@ -32,6 +32,7 @@ use crate::store::{
 use crate::volunteers::{self, HoursCaps, Refusal};
 
 mod register;
+mod root;
 
 /// Entries in each status list (the W3C minimum, 16 KiB).
 pub const STATUS_LIST_SIZE: i64 = status::MIN_ENTRIES as i64;
@@ -57,6 +58,7 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
 /// anything earlier, so this opens nothing to forgers.
 pub const KEY_BACKDATE: i64 = 300;
 pub use crate::store::RATE_WINDOW;
+pub use root::RootRotated;
 /// Default requests per operator per minute.
 pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
 /// Default unauthenticated or failed-authentication requests per client address per minute.
@@ -1490,6 +1492,9 @@ impl Service {
     /// The signed trust list, re-signed under the next sequence number if `force` or due.
     pub async fn trust_list(&self, force: bool) -> Result<String, ApiError> {
         let now = self.clock.now();
+        // The current root, read each time: a root rotation (`vpass admin rotate-root`) takes
+        // effect without a restart.
+        let root = self.current_root().await?;
         let build = |sequence: i64,
                      offices: &[OfficeRow],
                      keys: &[KeyRow],
@@ -1499,16 +1504,16 @@ impl Service {
                 sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("sequence"))?,
                 issued_at: now,
                 next_update: now_plus(now, TRUST_LIST_VALIDITY),
-                root: self.root.public().did_key(),
+                root: root.public().did_key(),
                 next_root: None,
                 offices: offices
                     .iter()
                     .map(|o| trust_office(o, keys, lists))
                     .collect::<Result<_, _>>()?,
             };
-            let token = trust::sign_trust_list(&self.root, &list);
+            let token = trust::sign_trust_list(&root, &list);
             // Self-check before publishing, as `sign_trust_list` asks.
-            trust::verify_trust_list(&token, &self.root.public(), now, None)
+            trust::verify_trust_list(&token, &root.public(), now, None)
                 .map_err(|e| StoreError::Signing(format!("trust list self-check: {e}")))?;
             Ok((token, now.0, list.next_update.0))
         };

@@ -88,3 +88,116 @@ fn r4_vpass_credential_without_exp_is_refused() {
         .unwrap_or("")
         .contains("validUntil"));
 }
+
+/// The standard credential with the JWT times removed and VCDM members set instead.
+fn hours_with_members(valid_from: &str, valid_until: &str) -> Value {
+    let mut claims = hours_claims();
+    let obj = claims.as_object_mut().unwrap();
+    obj.remove("nbf");
+    obj.remove("exp");
+    obj.insert("validFrom".into(), valid_from.into());
+    obj.insert("validUntil".into(), valid_until.into());
+    claims
+}
+
+/// The standard credential as a VC 1.1 JWT (`vc` claim, `typ` `JWT`) with these dates.
+fn vc11_hours(issuance: &str, expiration: &str) -> Value {
+    let mut vc = json::parse(STANDARD_HOURS.as_bytes(), "t").unwrap();
+    let obj = vc.as_object_mut().unwrap();
+    obj.remove("validFrom");
+    obj.remove("validUntil");
+    obj.insert(
+        "@context".into(),
+        serde_json::json!(["https://www.w3.org/2018/credentials/v1"]),
+    );
+    obj.insert("issuanceDate".into(), issuance.into());
+    obj.insert("expirationDate".into(), expiration.into());
+    serde_json::json!({"iss": "did:web:front-office.example:astana", "vc": vc})
+}
+
+#[test]
+fn r5_credential_validity_members_are_checked_against_the_clock() {
+    let s = Sample::standard().unwrap();
+    // now is 2026-06-01T01:00:00Z.
+    let cases = [
+        // VCDM 2.0 validUntil in the past, no `exp`.
+        (
+            vcjwt::issue(
+                &s.office,
+                &hours_with_members("2026-06-01T00:00:00Z", "2026-06-01T00:30:00Z"),
+            )
+            .unwrap(),
+            "EXPIRED",
+        ),
+        // VCDM 2.0 validFrom in the future, no `nbf`.
+        (
+            vcjwt::issue(
+                &s.office,
+                &hours_with_members("2026-06-02T00:00:00Z", "2031-06-01T00:00:00Z"),
+            )
+            .unwrap(),
+            "NOT_YET_VALID",
+        ),
+        // VC 1.1 expirationDate in the past.
+        (
+            jose::sign_json(
+                &s.office,
+                Some("JWT"),
+                &vc11_hours("2026-06-01T00:00:00Z", "2026-06-01T00:30:00Z"),
+            ),
+            "EXPIRED",
+        ),
+        // VC 1.1 issuanceDate in the future.
+        (
+            jose::sign_json(
+                &s.office,
+                Some("JWT"),
+                &vc11_hours("2026-06-02T00:00:00Z", "2031-06-01T00:00:00Z"),
+            ),
+            "NOT_YET_VALID",
+        ),
+    ];
+    for (token, want) in &cases {
+        let v = vpass_verifier::verify(token, &s.store, &s.policy);
+        assert_eq!(code(&v), *want, "{:?}", v.errors);
+    }
+    // The same shapes inside their windows verify.
+    let ok = vcjwt::issue(
+        &s.office,
+        &hours_with_members("2026-06-01T00:00:00Z", "2031-06-01T00:00:00Z"),
+    )
+    .unwrap();
+    let v = vpass_verifier::verify(&ok, &s.store, &s.policy);
+    assert!(v.valid, "{:?}", v.errors);
+    let ok11 = jose::sign_json(
+        &s.office,
+        Some("JWT"),
+        &vc11_hours("2026-06-01T00:00:00Z", "2031-06-01T00:00:00Z"),
+    );
+    let v = vpass_verifier::verify(&ok11, &s.store, &s.policy);
+    assert!(v.valid, "{:?}", v.errors);
+    // Within the clock skew of the end, still valid: the same constant as `exp`.
+    let mut edge = s.policy.clone();
+    edge.now = UnixTime(UnixTime::parse_rfc3339("2026-06-01T00:30:00Z").unwrap().0 + 299);
+    let late = vcjwt::issue(
+        &s.office,
+        &hours_with_members("2026-06-01T00:00:00Z", "2026-06-01T00:30:00Z"),
+    )
+    .unwrap();
+    assert!(vpass_verifier::verify(&late, &s.store, &edge).valid);
+}
+
+#[test]
+fn r5_sd_jwt_vc_validity_members_are_checked_against_the_clock() {
+    let s = Sample::standard().unwrap();
+    let claims = hours_with_members("2026-06-01T00:00:00Z", "2026-06-01T00:30:00Z");
+    let token = vpass_credential::sdjwt::issue(
+        &s.office,
+        claims,
+        &[],
+        &mut vpass_credential::sdjwt::OsSalts,
+    )
+    .unwrap();
+    let v = vpass_verifier::verify(&token, &s.store, &s.policy);
+    assert_eq!(code(&v), "EXPIRED", "{:?}", v.errors);
+}

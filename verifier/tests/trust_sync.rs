@@ -284,12 +284,16 @@ fn root_rotation_announced_by_the_pinned_root_moves_the_pin() {
     )
     .unwrap();
     assert!(report.root_rotated);
+    // The first pinned root stays pinned; the rotation list keeps the chain to the next one,
+    // and the store still opens (issue 8 #8: it used to say TRUSTLIST_INVALID here).
     assert_eq!(
         std::fs::read_to_string(w.dir.join("root-key"))
             .unwrap()
             .trim(),
-        next.public().did_key()
+        root.did_key()
     );
+    let store = TrustStore::open(&w.dir, UnixTime(NOW)).unwrap();
+    assert!(matches!(store.trust_list(), Some(Ok(_))));
     // The next list must come from the new root; the old root's lists are refused.
     let err = sync(&w.dir, None, &w.trust_list(2, None), &[], UnixTime(NOW)).unwrap_err();
     assert!(matches!(err, SyncError::TrustList(_)), "{err}");
@@ -317,4 +321,224 @@ fn status_file_names_are_stable_and_flat() {
         status_file_name("https://a.example/../x"),
         "a.example_.._x.jwt"
     );
+}
+
+#[test]
+fn r5_status_list_of_equal_time_and_other_content_is_a_rollback() {
+    let w = World::new();
+    let root = w.root.public();
+    // Two publications within one second: the first without, the second with index 7 revoked.
+    let (_, older) = w.status_list(&w.office_key, &[], NOW - 60);
+    let (_, newer) = w.status_list(&w.office_key, &[7], NOW - 60);
+    sync(
+        &w.dir,
+        Some(&root),
+        &w.trust_list(1, None),
+        &[(LIST_URL.into(), newer.clone())],
+        UnixTime(NOW),
+    )
+    .unwrap();
+    assert!(w.revoked_in_store(7));
+    // Sync refuses the older one and keeps the revocation.
+    let report = sync(
+        &w.dir,
+        None,
+        &w.trust_list(1, None),
+        &[(LIST_URL.into(), older.clone())],
+        UnixTime(NOW),
+    )
+    .unwrap();
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused[0].1.code(), Code::StatusRollback);
+    assert!(w.revoked_in_store(7));
+    // The same publication fetched again is fine.
+    let report = sync(
+        &w.dir,
+        None,
+        &w.trust_list(1, None),
+        &[(LIST_URL.into(), newer)],
+        UnixTime(NOW),
+    )
+    .unwrap();
+    assert!(report.refused.is_empty());
+    // The store refuses the older one swapped in behind sync's back.
+    std::fs::write(
+        w.dir.join("status").join(status_file_name(LIST_URL)),
+        &older,
+    )
+    .unwrap();
+    let store = TrustStore::open(&w.dir, UnixTime(NOW)).unwrap();
+    let err = store_status_error(&store);
+    assert_eq!(err, Some(Code::StatusRollback));
+}
+
+/// The code a verification through `store` of a credential of the world's office with a
+/// status entry in [`LIST_URL`] gets, if the status check fails.
+fn store_status_error(store: &TrustStore) -> Option<Code> {
+    let office_key = SigningKey::from_seed(&[2; 32]).with_kid(format!("{OFFICE}#k1"));
+    let claims = serde_json::json!({
+        "iss": OFFICE, "iat": NOW - 600, "nbf": NOW - 600, "exp": NOW + 86_400,
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "VolunteerHoursCredential"],
+        "credentialSubject": {"name": "Айгерим Нурланова", "hours": 4,
+            "activity": "Сенбілік", "organization": "Astana Volunteer Center",
+            "periodStart": "2026-10-01", "periodEnd": "2026-10-02"},
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "7", "statusListCredential": LIST_URL},
+    });
+    let token = vpass_credential::vcjwt::issue(&office_key, &claims).unwrap();
+    let v = vpass_verifier::verify(&token, store, &vpass_verifier::Policy::at(UnixTime(NOW)));
+    v.errors.first().and_then(|f| f.code_value)
+}
+
+#[test]
+fn r5_trust_list_of_same_sequence_and_other_content_is_refused() {
+    let w = World::new();
+    let root = w.root.public();
+    sync(
+        &w.dir,
+        Some(&root),
+        &w.trust_list(5, None),
+        &[],
+        UnixTime(NOW),
+    )
+    .unwrap();
+    // Sequence 5 again, but another document (one more office key).
+    let other = World {
+        office_key: SigningKey::from_seed(&[9; 32]).with_kid(format!("{OFFICE}#k1")),
+        ..World::new()
+    };
+    let forged = other.trust_list(5, None);
+    let err = sync(&w.dir, None, &forged, &[], UnixTime(NOW)).unwrap_err();
+    match err {
+        SyncError::TrustList(e) => assert_eq!(e.code(), Code::TrustlistRollback),
+        other => panic!("{other}"),
+    }
+    // Swapped in behind sync's back, the store refuses it as well.
+    std::fs::write(w.dir.join("trust-list.jwt"), &forged).unwrap();
+    let store = TrustStore::open(&w.dir, UnixTime(NOW)).unwrap();
+    match store.trust_list() {
+        Some(Err(e)) => assert_eq!(e.code(), Code::TrustlistRollback),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn r5_retired_key_cannot_date_a_status_list_before_its_retirement() {
+    let w = World::new();
+    let root = w.root.public();
+    let retired_at = NOW - 1_000;
+    let mut list: TrustList = {
+        let token = w.trust_list(1, None);
+        let jws = vpass_credential::jose::parse(&token).unwrap();
+        serde_json::from_slice(&jws.unverified_payload).unwrap()
+    };
+    list.offices[0].keys[0].state = KeyState::Retired {
+        at: UnixTime(retired_at),
+    };
+    let trust = sign_trust_list(&w.root, &list);
+    // Signed after retirement, claiming `iat` before it but valid from now (un-revoking 7).
+    let mut bits = StatusList::new(131_072).unwrap();
+    bits.set(3, true).unwrap();
+    let payload = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": LIST_URL,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": OFFICE,
+        "validFrom": UnixTime(NOW - 10).to_rfc3339(),
+        "validUntil": UnixTime(NOW + 86_400).to_rfc3339(),
+        "credentialSubject": {"id": format!("{LIST_URL}#list"), "type": "BitstringStatusList",
+            "statusPurpose": "revocation", "encodedList": bits.encode()},
+        "iss": OFFICE, "iat": retired_at - 500, "nbf": NOW - 10, "exp": NOW + 86_400,
+    });
+    let token = vpass_credential::jose::sign_json(&w.office_key, Some("vc+jwt"), &payload);
+    let report = sync(
+        &w.dir,
+        Some(&root),
+        &trust,
+        &[(LIST_URL.into(), token)],
+        UnixTime(NOW),
+    )
+    .unwrap();
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].1.code(), Code::StatusVerificationError);
+}
+
+#[test]
+fn r5_root_rotation_keeps_every_trust_store_usable() {
+    use vpass_verifier::sync::sync_with_chain;
+    let old = World::new();
+    let r0 = old.root.public();
+    let next = SigningKey::from_seed(&[5; 32]);
+    let r1 = next.public();
+    let new = World {
+        root: next,
+        ..World::new()
+    };
+    let l1 = old.trust_list(1, None);
+    let l2 = old.trust_list(2, Some(r1.did_key())); // the rotation list, signed by r0
+    let l3 = new.trust_list(3, None); // signed by r1
+    let chain = vec![l2.clone()];
+    let status = || vec![old.status_list(&old.office_key, &[8], NOW - 60)];
+    // A credential of the office (index 7, not revoked) verifies VALID through the store.
+    let valid = |dir: &std::path::Path| {
+        let store = TrustStore::open(dir, UnixTime(NOW)).unwrap();
+        assert!(
+            matches!(store.trust_list(), Some(Ok(_))),
+            "{:?}",
+            store.trust_list()
+        );
+        assert_eq!(store_status_error(&store), None);
+    };
+    let fresh = || tempfile::tempdir().unwrap();
+
+    // Syncs before, during and after the rotation.
+    let a = fresh();
+    for list in [&l1, &l2, &l3] {
+        sync_with_chain(a.path(), Some(&r0), list, &[], &status(), UnixTime(NOW)).unwrap();
+        valid(a.path());
+    }
+    // Missed the rotation list: catches up through the chain.
+    let b = fresh();
+    sync(b.path(), Some(&r0), &l1, &status(), UnixTime(NOW)).unwrap();
+    let err = sync(b.path(), None, &l3, &status(), UnixTime(NOW)).unwrap_err();
+    assert!(matches!(err, SyncError::TrustList(_)), "{err}");
+    valid(b.path());
+    let report = sync_with_chain(b.path(), None, &l3, &chain, &status(), UnixTime(NOW)).unwrap();
+    assert!(report.root_rotated);
+    valid(b.path());
+    // Syncs only after, pinning the old root or the new one.
+    for pin in [&r0, &r1] {
+        let c = fresh();
+        sync_with_chain(c.path(), Some(pin), &l3, &chain, &status(), UnixTime(NOW)).unwrap();
+        valid(c.path());
+        // And keeps following: a later list from r1.
+        sync(
+            c.path(),
+            None,
+            &new.trust_list(4, None),
+            &status(),
+            UnixTime(NOW),
+        )
+        .unwrap();
+        valid(c.path());
+        assert_eq!(
+            std::fs::read_to_string(c.path().join("root-key"))
+                .unwrap()
+                .trim(),
+            pin.did_key()
+        );
+    }
+    // After the rotation, a list signed by the old root is refused, even offered as a chain.
+    let err = sync_with_chain(
+        a.path(),
+        None,
+        &old.trust_list(5, None),
+        &chain,
+        &[],
+        UnixTime(NOW),
+    )
+    .unwrap_err();
+    assert!(matches!(err, SyncError::TrustList(_)), "{err}");
+    valid(a.path());
 }

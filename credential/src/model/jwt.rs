@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::reason;
 use super::{Credential, VCDM2_CONTEXT};
 use crate::error::{Code, Error, Result};
+use crate::jose::{self, TimeClaims};
 use crate::keys::PublicKey;
 use crate::time::UnixTime;
 
@@ -174,6 +175,70 @@ pub fn from_jwt_claims(claims: &Map<String, Value>) -> Result<Value> {
     let mut view = Value::Object(view);
     strip_digests(&mut view);
     Ok(view)
+}
+
+/// The credential's validity window checked at `now` with `skew` seconds of leeway: the JWT
+/// claims `iat`, `nbf`, `exp` ([`jose::check_time_claims`]) **and** the credential's own
+/// members, which a verifier must honour too (VCDM 2.0 §4.9 `validFrom`/`validUntil`, at the top
+/// level or in a VC 1.1 `vc` object; VC 1.1 §4.7–4.8 `issuanceDate`/`expirationDate`). The
+/// stricter bound wins, so a token whose claims and members disagree is judged by the narrower
+/// window: `EXPIRED` when `now` is past the earliest end plus `skew`, `NOT_YET_VALID` when it is
+/// before the latest start minus `skew`. A member that is not an RFC 3339 date-time gives
+/// `INVALID_CLAIM`. The result holds `iat` and the effective `nbf`/`exp`.
+///
+/// The one home of the validity rule: SD-JWT VC ([`crate::sdjwt`]) and VC-JWT
+/// ([`crate::vcjwt`]) verification both call it on the verified (disclosed) claims.
+pub fn check_validity(claims: &Map<String, Value>, now: UnixTime, skew: i64) -> Result<TimeClaims> {
+    let jwt = jose::check_time_claims(claims, now.0, skew)?;
+    // `iat` and `nbf` were checked as starts by `check_time_claims`; the members join `nbf`.
+    let mut starts = vec![jwt.nbf];
+    let mut ends = vec![jwt.exp];
+    let mut read = |obj: &Map<String, Value>, from: &[&'static str], until: &[&'static str]| {
+        for name in from {
+            starts.push(date_member(obj, name)?);
+        }
+        for name in until {
+            ends.push(date_member(obj, name)?);
+        }
+        Ok::<(), Error>(())
+    };
+    read(claims, &["validFrom"], &["validUntil"])?;
+    if let Some(Value::Object(vc)) = claims.get("vc") {
+        read(
+            vc,
+            &["validFrom", "issuanceDate"],
+            &["validUntil", "expirationDate"],
+        )?;
+    }
+    let until = ends.into_iter().flatten().min();
+    let from = starts.into_iter().flatten().max();
+    if let Some(until) = until {
+        if now.0 > until.saturating_add(skew) {
+            return Err(Error::time(Code::Expired, now.0, until));
+        }
+    }
+    if let Some(from) = from {
+        if now.0 < from.saturating_sub(skew) {
+            return Err(Error::time(Code::NotYetValid, now.0, from));
+        }
+    }
+    Ok(TimeClaims {
+        iat: jwt.iat,
+        nbf: from,
+        exp: until,
+    })
+}
+
+/// An optional RFC 3339 date-time member, as seconds.
+fn date_member(obj: &Map<String, Value>, name: &'static str) -> Result<Option<i64>> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .and_then(UnixTime::parse_rfc3339)
+            .map(|t| Some(t.0))
+            .ok_or_else(|| Error::field_reason(Code::InvalidClaim, name, reason::NOT_DATE_TIME)),
+    }
 }
 
 /// A VC 1.1 `vc` object with 2.0 member names and context.

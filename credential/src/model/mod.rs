@@ -158,7 +158,7 @@ pub use common::{
     iin_check_digit, Iin, IsoDate, Person, Region, MAX_IDENTIFIER, MAX_LONG_TEXT, MAX_TEXT,
 };
 pub use hours::{Category, HoursSubject, MAX_HOURS};
-pub use jwt::{from_jwt_claims, to_jwt_claims};
+pub use jwt::{check_validity, from_jwt_claims, to_jwt_claims};
 pub use passport::{
     AwardEntry, HoursTotal, PassportSubject, SkillEntry, MAX_PASSPORT_ENTRIES, MAX_PASSPORT_YEAR,
     MIN_PASSPORT_YEAR, TOTAL_HOURS_TOLERANCE,

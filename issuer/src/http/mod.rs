@@ -19,6 +19,7 @@
 //! | `POST /api/v1/volunteers/{id}/passport` | admin, officer | issue the passport summary |
 //! | `GET /status/{office}/{n}` | anyone | the office's signed status list |
 //! | `GET /trust-list` | anyone | the signed trust list |
+//! | `GET /trust-list/chain` | anyone | the root chain: rotation lists, oldest first |
 //! | `GET /.well-known/did.json`, `GET /offices/{office}/did.json` | anyone | DID documents |
 //!
 //! Bodies are limited to [`MAX_BODY`] bytes, batches to [`MAX_BATCH_BODY`] (413 problem

@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/status/{office}/{n}", get(status_list))
         .route("/trust-list", get(trust_list))
+        .route("/trust-list/chain", get(trust_list_chain))
         .route("/.well-known/did.json", get(well_known_did))
         .route("/offices/{office}/did.json", get(office_did))
         .route("/api/v1/openapi.json", get(openapi))
@@ -93,6 +94,17 @@ async fn trust_list(
         "application/vpass-trustlist+jwt",
         token.into_bytes(),
     ))
+}
+
+/// `GET /trust-list/chain`: the root chain, a JSON array of the rotation lists (each signed by
+/// the root it replaced, naming the next), oldest first; `[]` before any root rotation.
+async fn trust_list_chain(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let chain = state.root_chain().await?;
+    let body = serde_json::to_vec(&chain).map_err(|e| ApiError::internal(&e))?;
+    Ok(cacheable(&headers, "application/json", body))
 }
 
 async fn did_document(

@@ -717,6 +717,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         volunteer_id: &str,
         office: Option<&str>,
     ) -> Result<Vec<FactRow>>;
+    /// Rotate the root key — one transaction: the next trust list (sequence after the latest)
+    /// built by `build`, which signs it with the current root and names `next.did` as
+    /// `nextRoot`; kept as a rotation list; the next root stored (sealed) as the current one;
+    /// the audit entry. Returns the rotation list.
+    async fn rotate_root(
+        &self,
+        next: &NextRoot,
+        build: &TrustFn<'_>,
+        audit: &AuditEntry,
+    ) -> Result<TrustListRow>;
+    /// The rotation lists, oldest first (the root chain).
+    async fn root_chain(&self) -> Result<Vec<String>>;
+}
+
+/// The root a rotation hands over to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextRoot {
+    /// Its did:key.
+    pub did: String,
+    /// The current root's did:key.
+    pub previous_did: String,
+    /// Its private key, sealed under the KEK.
+    pub sealed: Vec<u8>,
+    /// When the rotation happens.
+    pub at: i64,
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ const SQLITE_MIGRATIONS: Embedded = Embedded(&[
         "operations",
         include_str!("../../migrations/sqlite/0004_operations.sql"),
     ),
+    (
+        5,
+        "root_rotation",
+        include_str!("../../migrations/sqlite/0005_root_rotation.sql"),
+    ),
 ]);
 const PG_MIGRATIONS: Embedded = Embedded(&[
     (
@@ -97,6 +102,11 @@ const PG_MIGRATIONS: Embedded = Embedded(&[
         4,
         "operations",
         include_str!("../../migrations/postgres/0004_operations.sql"),
+    ),
+    (
+        5,
+        "root_rotation",
+        include_str!("../../migrations/postgres/0005_root_rotation.sql"),
     ),
 ]);
 
@@ -2276,6 +2286,98 @@ macro_rules! impl_store {
                         entry: r.6,
                     })
                     .collect())
+            }
+
+            async fn rotate_root(
+                &self,
+                next: &NextRoot,
+                build: &TrustFn<'_>,
+                audit: &AuditEntry,
+            ) -> Result<TrustListRow> {
+                let mut tx = self.begin_write().await?;
+                let (changes,): (i64,) =
+                    sqlx::query_as("SELECT generation FROM trust_list_changes WHERE id = 1")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let (latest,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(sequence) FROM trust_lists")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let sequence = latest.unwrap_or(0) + 1;
+                let offices: Vec<OfficeTuple> = sqlx::query_as(
+                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
+                     FROM offices ORDER BY id",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let offices = offices
+                    .into_iter()
+                    .map(office_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let keys: Vec<KeyTuple> = sqlx::query_as(&format!(
+                    "SELECT {KEY_COLUMNS} FROM office_keys ORDER BY office_id, valid_from, kid"
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                let keys: Vec<KeyRow> = keys.into_iter().map(key_row).collect();
+                let lists: Vec<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                let lists: Vec<StatusListRow> = lists.into_iter().map(list_row).collect();
+                let (token, issued_at, next_update) = build(sequence, &offices, &keys, &lists)?;
+                sqlx::query(
+                    "INSERT INTO trust_lists (sequence, token, issued_at, next_update, generation) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(sequence)
+                .bind(&token)
+                .bind(issued_at)
+                .bind(next_update)
+                .bind(changes)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO root_rotations (sequence, token, old_did, new_did, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(sequence)
+                .bind(&token)
+                .bind(&next.previous_did)
+                .bind(&next.did)
+                .bind(next.at)
+                .execute(&mut *tx)
+                .await?;
+                // The current root is the latest `created_at`: strictly after every other.
+                let (newest,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(created_at) FROM root_keys")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                sqlx::query(
+                    "INSERT INTO root_keys (did, sealed_private, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&next.did)
+                .bind(&next.sealed)
+                .bind(next.at.max(newest.unwrap_or(0) + 1))
+                .execute(&mut *tx)
+                .await?;
+                Self::audit_append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(TrustListRow {
+                    sequence,
+                    token,
+                    issued_at,
+                    next_update,
+                })
+            }
+
+            async fn root_chain(&self) -> Result<Vec<String>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT token FROM root_rotations ORDER BY sequence")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
             }
         }
     };
