@@ -577,6 +577,7 @@ fn hostile_cases(
         ("/healthz", "/healthz"),
         ("/api/v1/openapi.json", "/api/v1/openapi.json"),
         ("/trust-list", "/trust-list"),
+        ("/trust-list/chain", "/trust-list/chain"),
         ("/.well-known/did.json", "/.well-known/did.json"),
         ("/offices/{office}/did.json", "/offices/national/did.json"),
         ("/status/{office}/{n}", "/status/national/1"),
