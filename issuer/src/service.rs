@@ -57,6 +57,8 @@ pub use crate::store::RATE_WINDOW;
 pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
 /// Default unauthenticated or failed-authentication requests per client address per minute.
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 100;
+/// Purpose of the key (derived from the KEK) of the idempotency records' request hashes.
+pub const REQUEST_HASH_PURPOSE: &str = "vpass/v1/idempotency/request-hash";
 /// Default retention of idempotency records, in days.
 pub const DEFAULT_IDEMPOTENCY_RETENTION_DAYS: u32 = 7;
 
@@ -257,6 +259,8 @@ pub struct Service {
     clock: Box<dyn Clock + Send + Sync>,
     /// The key of the IIN blind index, derived from the KEK.
     blind_key: [u8; 32],
+    /// The key of the idempotency records' request hashes, derived from the KEK.
+    request_key: [u8; 32],
     /// The caps of the plausibility checks.
     caps: HoursCaps,
 }
@@ -553,6 +557,18 @@ pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
     Ok(store.root_key().await?.map(|(did, _)| did))
 }
 
+/// The signed time (`validFrom`) of a list's next publication: now, or one second after the
+/// previous one (read under the list's row lock) if that is not earlier, so that each list's
+/// publications strictly increase in time and a verifier can always tell the newer from the
+/// older (issue 8, finding 6). Under a burst of more than one re-signing a second, the time
+/// runs ahead of the clock by at most the burst's length, well inside verifiers' clock skew.
+fn next_signed_time(now: UnixTime, previous: Option<i64>) -> UnixTime {
+    match previous {
+        Some(p) if p >= now.0 => UnixTime(p.saturating_add(1)),
+        _ => now,
+    }
+}
+
 fn now_plus(t: UnixTime, secs: i64) -> UnixTime {
     UnixTime(t.0.saturating_add(secs))
 }
@@ -672,6 +688,7 @@ impl Service {
             public_url,
             clock,
             blind_key: kek.derive(volunteers::BLIND_INDEX_PURPOSE),
+            request_key: kek.derive(REQUEST_HASH_PURPOSE),
             caps: HoursCaps::default(),
         })
     }
@@ -785,7 +802,7 @@ impl Service {
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let (office_id, office) = self.issuing_context(op).await?;
-        let request_hash = request_hash("POST /api/v1/credentials", body);
+        let request_hash = self.request_hash("POST /api/v1/credentials", body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -879,6 +896,25 @@ impl Service {
         Ok(())
     }
 
+    /// Refuse with `429 RATE_LIMITED` if `bucket` has used up `limit` requests in this minute
+    /// already, without counting (writes count themselves in their transaction, or once
+    /// refused, [`Service::rate_check`]). A read of the read pool.
+    pub async fn rate_precheck(&self, bucket: &str, limit: u32) -> Result<(), ApiError> {
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = self.clock.now().0;
+        let window = now - now.rem_euclid(RATE_WINDOW);
+        let seen = self.store.rate_count(bucket, window).await?;
+        if seen.count >= i64::from(limit) {
+            let retry = u64::try_from(window + RATE_WINDOW - now)
+                .unwrap_or(1)
+                .max(1);
+            return Err(ApiError::rate_limited(retry));
+        }
+        Ok(())
+    }
+
     /// Delete idempotency records older than the retention period and rate-limit windows
     /// that have ended: (records, windows) deleted. The service runs this every hour.
     pub async fn purge_expired(&self) -> Result<(u64, u64), StoreError> {
@@ -950,7 +986,7 @@ impl Service {
             return Err(ApiError::forbidden("only admins rotate office keys"));
         }
         let req = RotateRequest::from_json(body)?;
-        let request_hash = request_hash(
+        let request_hash = self.request_hash(
             &format!("POST /api/v1/offices/{office_id}/keys/rotate"),
             body,
         );
@@ -1086,7 +1122,7 @@ impl Service {
             Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
             None => "POST /api/v1/credentials/batch".to_owned(),
         };
-        let request_hash = request_hash(&target, body);
+        let request_hash = self.request_hash(&target, body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -1275,7 +1311,8 @@ impl Service {
             Some(_) => return Err(ApiError::invalid_field("reason", "must be a string")),
             None => return Err(ApiError::invalid_field("reason", "is required")),
         };
-        let request_hash = request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
+        let request_hash =
+            self.request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -1335,18 +1372,18 @@ impl Service {
             list.set(i, true)
                 .map_err(|_| StoreError::Corrupt("revoked index outside the list"))?;
         }
-        let now = self.clock.now();
-        let until = now_plus(now, STATUS_LIST_VALIDITY);
+        let from = next_signed_time(self.clock.now(), row.valid_from);
+        let until = now_plus(from, STATUS_LIST_VALIDITY);
         let token = status::sign_status_list(
             signer.as_ref(),
             &office.did,
             &row.url,
             "revocation",
             &list,
-            now,
+            from,
             until,
         );
-        Ok((token, now.0, until.0))
+        Ok((token, from.0, until.0))
     }
 
     /// The office's signed status list number `list_no` (re-signed when stale).
@@ -1430,6 +1467,18 @@ impl Service {
             "verificationMethod": methods,
             "assertionMethod": ids,
         })))
+    }
+
+    /// What identifies a write request for its idempotency record: HMAC-SHA256, under a key
+    /// derived from the KEK ([`REQUEST_HASH_PURPOSE`]), of method and path, then the body. A
+    /// plain hash would give a registration's IIN back to anyone holding the database: the
+    /// birth date is stored in the clear, which leaves some 20,000 candidates to hash.
+    pub(crate) fn request_hash(&self, target: &str, body: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(target.len() + 1 + body.len());
+        bytes.extend_from_slice(target.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body);
+        crypto::hmac_sha256(&self.request_key, &bytes).to_vec()
     }
 
     /// The office whose DID is served at `/.well-known/did.json` (a host-level did:web).
@@ -1827,13 +1876,4 @@ fn set_status(credential: &mut Value, list_url: &str, index: u64) {
         entry.insert("statusListCredential".into(), url.into());
         map.insert("credentialStatus".into(), Value::Object(entry));
     }
-}
-
-/// SHA-256 over what identifies a write request: method and path, then the body.
-fn request_hash(target: &str, body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(target.len() + 1 + body.len());
-    bytes.extend_from_slice(target.as_bytes());
-    bytes.push(b'\n');
-    bytes.extend_from_slice(body);
-    crypto::sha256(&bytes)
 }

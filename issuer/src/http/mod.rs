@@ -59,6 +59,10 @@ pub fn app(state: AppState) -> Router {
         .merge(volunteers::router())
         .fallback(|| async { ApiError::not_found("resource") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::count_refused_writes,
+        ))
         .with_state(state)
 }
 

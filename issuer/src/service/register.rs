@@ -9,9 +9,7 @@ use serde_json::{json, Map, Value};
 use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT};
 use vpass_credential::time::UnixTime;
 
-use super::{
-    check_issue, draft_issue_value, request_hash, Draft, Operator, Role, Service, NATIONAL,
-};
+use super::{check_issue, draft_issue_value, Draft, Operator, Role, Service, NATIONAL};
 use crate::audit::AuditEntry;
 use crate::crypto;
 use crate::http::error::ApiError;
@@ -279,7 +277,7 @@ impl Service {
         }
         let iin = check_person(&names, &person, now)?;
         let row = self.new_volunteer(op, &names, &iin, &person, now);
-        let request_hash = request_hash("POST /api/v1/volunteers", body);
+        let request_hash = self.request_hash("POST /api/v1/volunteers", body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -672,7 +670,8 @@ impl Service {
             Some(VolunteerLink::Existing(v.id.clone())),
             &self.caps,
         )?;
-        let request_hash = request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
+        let request_hash =
+            self.request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
