@@ -9,7 +9,7 @@
 //! **First start** ([`service::open`]): creates the data folder, the key-encryption key, the
 //! database (migrated), the national office and the 20 regional ones ([`offices`]), each with
 //! its Ed25519 key, the trust-list root key and a first admin whose token is written to
-//! `<data-dir>/initial-admin-token` (mode 0600).
+//! `<data-dir>/initial-admin-token` (mode 0600). The data folder is private ([`datadir`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,6 +20,7 @@
 
 pub mod audit;
 pub mod crypto;
+pub mod datadir;
 pub mod http;
 pub mod offices;
 pub mod service;

@@ -170,6 +170,19 @@ pub enum StartError {
     /// The configuration.
     #[error("configuration: {0}")]
     Config(String),
+    /// The data folder may be accessed by group or others (it holds the database and the
+    /// key-encryption key).
+    #[error(
+        "the data folder {path} is open to other users (mode {mode:o}); make it private \
+         with `chmod 700 {path}` (and `chmod 600` its files) and start again",
+        path = path.display()
+    )]
+    DataDirNotPrivate {
+        /// The folder.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 /// An authenticated operator.
@@ -307,8 +320,7 @@ fn io_err<'a>(
 
 /// Open the data folder and database, bootstrapping on the first start.
 pub async fn open(config: &Config) -> Result<Opened, StartError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(io_err("creating the data folder", &config.data_dir))?;
+    crate::datadir::prepare(&config.data_dir, &config.database_url())?;
     let store = connect(&config.database_url()).await?;
     store.migrate().await?;
     let fresh = store.setting("public_url").await?.is_none();
@@ -538,6 +550,10 @@ pub async fn revoke_token(
 
 /// Open the data folder's database without the keys (administration commands).
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    // `vpass admin` on PostgreSQL needs no data folder: none is created here.
+    if config.data_dir.exists() {
+        crate::datadir::prepare(&config.data_dir, &config.database_url())?;
+    }
     let store = connect(&config.database_url()).await?;
     store.migrate().await?;
     Ok(store)

@@ -452,3 +452,93 @@ async fn r5_refused_writes_count_against_the_rate_limit(h: Harness) {
     }
     assert_eq!(h.service.store().credential_count().await.unwrap(), 0);
 }
+
+/// The permission bits of a file or folder.
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Finding 9: with a umask of 022 the data folder is 0700 and every file in it 0600 (the
+/// database, its WAL and shared-memory files, the KEK, the admin token); a database left
+/// world-readable by an earlier version is narrowed at the next start.
+#[cfg(unix)]
+#[tokio::test]
+async fn r5_data_folder_and_files_are_private_whatever_the_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("vpass-data");
+    let (service, _) = start_in(&data, None).await;
+    // A write, so that the WAL and shared-memory files exist.
+    let a = send(
+        &vpass_issuer::app(service.clone()),
+        get("/status/national/1", None),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for name in [
+        "vpass.db",
+        "vpass.db-wal",
+        "vpass.db-shm",
+        "kek",
+        "initial-admin-token",
+    ] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in &names {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    drop(service);
+    // An earlier version's world-readable database is narrowed at the next start.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        data.join("vpass.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let (again, token) = start_in(&data, None).await;
+    assert!(token.is_none());
+    assert_eq!(mode(&data.join("vpass.db")), 0o600);
+    drop(again);
+}
+
+/// Finding 9: a data folder that others may read is refused at start, saying how to fix it.
+#[cfg(unix)]
+#[tokio::test]
+async fn r5_data_folder_open_to_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("vpass-data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = Config::default_with_data_dir(data.clone());
+    let err = service::open(&config)
+        .await
+        .expect_err("an open data folder is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("chmod 700 {}", data.display())),
+        "{text}"
+    );
+    assert!(matches!(
+        err,
+        service::StartError::DataDirNotPrivate { mode: 0o755, .. }
+    ));
+    // Nothing was created in it.
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0);
+    // Fixed as the message says, it starts.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (_, token) = start_in(&data, None).await;
+    assert!(token.is_some());
+}
