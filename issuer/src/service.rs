@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
@@ -59,6 +60,15 @@ pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 100;
 /// Purpose of the key (derived from the KEK) of the idempotency records' request hashes.
 pub const REQUEST_HASH_PURPOSE: &str = "vpass/v1/idempotency/request-hash";
+/// Default time a client has to send a request's header, in seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 30;
+/// Default time a client has to send a request's body, in seconds (a 16 MiB batch at
+/// 1.2 Mbit/s).
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 120;
+/// Default most connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default time a graceful stop waits for requests in progress, in seconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 /// Default retention of idempotency records, in days.
 pub const DEFAULT_IDEMPOTENCY_RETENTION_DAYS: u32 = 7;
 
@@ -86,6 +96,15 @@ pub struct Config {
     pub max_hours_per_credential: f64,
     /// Most hours of one volunteer on one day (check `DAILY_HOURS_OVER_CAP`).
     pub max_hours_per_day: f64,
+    /// Time a client has to send a request's header; then the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body; then `408 BODY_TIMEOUT`.
+    pub body_read_timeout: Duration,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Time a graceful stop (Ctrl-C, SIGTERM) waits for requests in progress before it
+    /// closes their connections.
+    pub shutdown_timeout: Duration,
 }
 
 impl Config {
@@ -102,6 +121,10 @@ impl Config {
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
             max_hours_per_credential: volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL,
             max_hours_per_day: volunteers::DEFAULT_MAX_HOURS_PER_DAY,
+            header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
         }
     }
 
@@ -111,6 +134,7 @@ impl Config {
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_failures_per_minute: self.auth_failures_per_minute,
             idempotency_retention_days: self.idempotency_retention_days,
+            body_read_timeout: self.body_read_timeout,
         }
     }
 
@@ -245,6 +269,8 @@ pub struct Limits {
     pub auth_failures_per_minute: u32,
     /// Days an idempotency record is kept; 0 = forever.
     pub idempotency_retention_days: u32,
+    /// Time a client has to send a request's body.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -253,6 +279,7 @@ impl Default for Limits {
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURE_LIMIT,
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
         }
     }
 }

@@ -542,3 +542,130 @@ async fn r5_data_folder_open_to_others_is_refused() {
     let (_, token) = start_in(&data, None).await;
     assert!(token.is_some());
 }
+
+/// Send `request` on a new connection and read until the server closes it.
+async fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    // A hang detector, not a speed target.
+    tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut answer))
+        .await
+        .expect("the server kept the connection open")
+        .unwrap();
+    answer
+}
+
+/// Finding 16, on a real socket: a client that sends half a request header is disconnected
+/// after the header read timeout; a graceful stop completes within its deadline while a
+/// client is in the middle of sending a body (and that connection is closed).
+#[tokio::test]
+async fn r5_slow_clients_are_disconnected_and_a_graceful_stop_has_a_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = private_tempdir();
+    let data = dir.path().join("data");
+    let mut config = Config::default_with_data_dir(data.clone());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.header_read_timeout = Duration::from_secs(1);
+    config.body_read_timeout = Duration::from_secs(600);
+    config.shutdown_timeout = Duration::from_secs(1);
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vpass_issuer::serve_until(
+        config,
+        move |addr| {
+            let _ = addr_tx.send(addr);
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let addr = addr_rx.await.unwrap();
+    let token = std::fs::read_to_string(data.join("initial-admin-token")).unwrap();
+
+    // Half a header: disconnected (the 20 s hang detector is far above the 1 s timeout).
+    exchange(
+        addr,
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+    )
+    .await;
+    // The service still answers whole requests.
+    let ok = exchange(
+        addr,
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        ok.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&ok)
+    );
+
+    // A client stuck in its body (the body timeout is 10 minutes here).
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/credentials HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: slow\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
+        token.trim()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    // Let the request reach its handler, then stop.
+    let ok = exchange(
+        addr,
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(ok.starts_with(b"HTTP/1.1 200"));
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("the graceful stop waited past its deadline")
+        .unwrap()
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the slow client's connection was left open");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// Finding 16: a body that does not arrive within the body read timeout is answered 408.
+#[tokio::test]
+async fn r5_slow_body_is_refused_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = private_tempdir();
+    let data = dir.path().join("data");
+    let mut config = Config::default_with_data_dir(data.clone());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.body_read_timeout = Duration::from_secs(1);
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vpass_issuer::serve_until(
+        config,
+        move |addr| {
+            let _ = addr_tx.send(addr);
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let addr = addr_rx.await.unwrap();
+    let token = std::fs::read_to_string(data.join("initial-admin-token")).unwrap();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/credentials HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: slow\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
+        token.trim()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut answer))
+        .await
+        .expect("the slow body kept its connection")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("BODY_TIMEOUT"), "{text}");
+    stop_tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

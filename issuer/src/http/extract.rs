@@ -159,15 +159,28 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// The request body, at most the router's body limit (413 problem beyond it).
+/// The request body, at most the router's body limit (413 problem beyond it), read within
+/// the body read timeout ([`crate::Limits::body_read_timeout`]; `408 BODY_TIMEOUT` beyond it,
+/// and the connection is closed).
 #[derive(Debug, Clone)]
 pub struct Body(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Body, ApiError> {
-        match Bytes::from_request(req, state).await {
+    async fn from_request(req: Request, state: &AppState) -> Result<Body, ApiError> {
+        let timeout = state.limits().body_read_timeout;
+        let Ok(read) = tokio::time::timeout(timeout, Bytes::from_request(req, state)).await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                format!(
+                    "the body did not arrive within {} seconds",
+                    timeout.as_secs()
+                ),
+            ));
+        };
+        match read {
             Ok(b) => Ok(Body(b)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
