@@ -610,8 +610,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         audit: &AuditEntry,
     ) -> Result<Answer>;
     /// Set the per-operator limit that write transactions (issue, batch, revoke, key
-    /// rotation) count against inside the transaction (0: no limit). The HTTP layer skips
-    /// its own count for those routes, so a write costs no extra transaction.
+    /// rotation) count against inside the transaction (0: no limit). The HTTP layer only
+    /// checks the count before those routes ([`Store::rate_count`]) and counts them again
+    /// once refused (their transaction rolled the count back), so an accepted write costs no
+    /// extra transaction.
     fn set_rate_limit(&self, per_minute: u32);
     /// Count one request in `bucket`'s window starting at `window_start`.
     async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount>;
