@@ -44,7 +44,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Some(l) => Lang::parse(l).with_context(|| format!("--lang {l}: use kk, ru or en"))?,
         None => Lang::from_env(),
     };
-    std::fs::create_dir_all(&args.data_dir)
+    // Private (0700), parents included: the default is under `vpass-data`, the folder
+    // `vpass serve` refuses to use when other users may read it.
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder
+        .create(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let dir = &args.data_dir;
 

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::parser::ValueSource;
@@ -62,6 +63,29 @@ pub struct ServeArgs {
     /// credential's hours spread evenly over its period (check DAILY_HOURS_OVER_CAP).
     #[arg(long, env = "VPASS_MAX_HOURS_PER_DAY", default_value_t = vpass_issuer::volunteers::DEFAULT_MAX_HOURS_PER_DAY, value_parser = positive_hours)]
     max_hours_per_day: f64,
+    /// Seconds a client has to send a request's header; then the connection is closed.
+    #[arg(long, env = "VPASS_HEADER_READ_TIMEOUT_SECS", default_value_t = vpass_issuer::service::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body; then 408 BODY_TIMEOUT.
+    #[arg(long, env = "VPASS_BODY_READ_TIMEOUT_SECS", default_value_t = vpass_issuer::service::DEFAULT_BODY_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Most connections served at once; more wait to be accepted.
+    #[arg(long, env = "VPASS_MAX_CONNECTIONS", default_value_t = vpass_issuer::service::DEFAULT_MAX_CONNECTIONS, value_parser = connection_count)]
+    max_connections: usize,
+    /// Seconds a graceful stop (Ctrl-C, SIGTERM) waits for requests in progress before it
+    /// closes their connections.
+    #[arg(long, env = "VPASS_SHUTDOWN_TIMEOUT_SECS", default_value_t = vpass_issuer::service::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    shutdown_timeout_secs: u64,
+}
+
+/// A number of connections, at least 1.
+fn connection_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a number of connections of at least 1"
+        )),
+    }
 }
 
 /// A number of hours greater than 0.
@@ -86,6 +110,10 @@ impl ServeArgs {
             idempotency_retention_days: self.idempotency_retention_days,
             max_hours_per_credential: self.max_hours_per_credential,
             max_hours_per_day: self.max_hours_per_day,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            max_connections: self.max_connections,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! **First start** ([`service::open`]): creates the data folder, the key-encryption key, the
 //! database (migrated), the national office and the 20 regional ones ([`offices`]), each with
 //! its Ed25519 key, the trust-list root key and a first admin whose token is written to
-//! `<data-dir>/initial-admin-token` (mode 0600).
+//! `<data-dir>/initial-admin-token` (mode 0600). The data folder is private ([`datadir`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,14 +20,23 @@
 
 pub mod audit;
 pub mod crypto;
+pub mod datadir;
 pub mod http;
 pub mod offices;
 pub mod service;
 pub mod store;
 pub mod volunteers;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 pub use http::app;
 pub use service::{Config, Limits, Opened, Service, StartError};
@@ -35,6 +44,23 @@ pub use service::{Config, Limits, Opened, Service, StartError};
 /// Open (bootstrapping on first start) and serve until Ctrl-C or SIGTERM. `ready` is called
 /// with the bound address once the service accepts connections.
 pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), StartError> {
+    serve_until(config, ready, shutdown()).await
+}
+
+/// [`serve`] until `stop` completes, then stop gracefully: no new connections, requests in
+/// progress answered, idle connections closed, and after [`Config::shutdown_timeout`] every
+/// remaining connection closed.
+///
+/// Connections are served by hyper's HTTP/1 server with a header read timeout
+/// ([`Config::header_read_timeout`]: a client that has not sent a whole request header by
+/// then is disconnected) and at most [`Config::max_connections`] at once (beyond it,
+/// connections wait in the listen queue); the body read timeout is applied where bodies are
+/// read ([`http::extract::Body`]). `axum::serve` offers none of these limits, hence this loop.
+pub async fn serve_until(
+    config: Config,
+    ready: impl FnOnce(SocketAddr),
+    stop: impl Future<Output = ()>,
+) -> Result<(), StartError> {
     let opened = service::open(&config).await?;
     if let Some(path) = &opened.initial_admin_token {
         eprintln!(
@@ -64,19 +90,76 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
     ready(addr);
     let service = Arc::new(opened.service);
     let purger = tokio::spawn(purge_periodically(service.clone()));
-    let served = axum::serve(
-        listener,
-        app(service).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .map_err(|source| StartError::Io {
-        what: "serving on",
-        path: addr.to_string().into(),
-        source,
-    });
+    accept_until(listener, app(service), &config, stop).await;
     purger.abort();
-    served
+    Ok(())
+}
+
+/// Accept and serve connections until `stop`, then shut down within the configured deadline.
+async fn accept_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    config: &Config,
+    stop: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        // A free slot first: at the cap, new connections wait in the kernel's queue.
+        let permit = tokio::select! {
+            () = &mut stop => break,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    eprintln!("vpass serve: accepting a connection failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let svc = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            },
+        );
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+        let conn = graceful.watch(conn);
+        connections.spawn(async move {
+            // A client that goes away or is too slow ends its connection; nothing to report.
+            let _ = conn.await;
+            drop(permit);
+        });
+        // Reap finished connections so the set does not grow.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let deadline = config.shutdown_timeout;
+    if tokio::time::timeout(deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "vpass serve: {} connection(s) still open after {} s; closing them",
+            connections.len(),
+            deadline.as_secs()
+        );
+    }
+    connections.shutdown().await;
 }
 
 /// How often expired idempotency records and rate-limit windows are deleted.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
@@ -63,6 +64,17 @@ pub use root::RootRotated;
 pub const DEFAULT_RATE_LIMIT: u32 = 100_000;
 /// Default unauthenticated or failed-authentication requests per client address per minute.
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 100;
+/// Purpose of the key (derived from the KEK) of the idempotency records' request hashes.
+pub const REQUEST_HASH_PURPOSE: &str = "vpass/v1/idempotency/request-hash";
+/// Default time a client has to send a request's header, in seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 30;
+/// Default time a client has to send a request's body, in seconds (a 16 MiB batch at
+/// 1.2 Mbit/s).
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 120;
+/// Default most connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default time a graceful stop waits for requests in progress, in seconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 /// Default retention of idempotency records, in days.
 pub const DEFAULT_IDEMPOTENCY_RETENTION_DAYS: u32 = 7;
 
@@ -90,6 +102,15 @@ pub struct Config {
     pub max_hours_per_credential: f64,
     /// Most hours of one volunteer on one day (check `DAILY_HOURS_OVER_CAP`).
     pub max_hours_per_day: f64,
+    /// Time a client has to send a request's header; then the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body; then `408 BODY_TIMEOUT`.
+    pub body_read_timeout: Duration,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Time a graceful stop (Ctrl-C, SIGTERM) waits for requests in progress before it
+    /// closes their connections.
+    pub shutdown_timeout: Duration,
 }
 
 impl Config {
@@ -106,6 +127,10 @@ impl Config {
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
             max_hours_per_credential: volunteers::DEFAULT_MAX_HOURS_PER_CREDENTIAL,
             max_hours_per_day: volunteers::DEFAULT_MAX_HOURS_PER_DAY,
+            header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
         }
     }
 
@@ -115,6 +140,7 @@ impl Config {
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_failures_per_minute: self.auth_failures_per_minute,
             idempotency_retention_days: self.idempotency_retention_days,
+            body_read_timeout: self.body_read_timeout,
         }
     }
 
@@ -174,6 +200,19 @@ pub enum StartError {
     /// The configuration.
     #[error("configuration: {0}")]
     Config(String),
+    /// The data folder may be accessed by group or others (it holds the database and the
+    /// key-encryption key).
+    #[error(
+        "the data folder {path} is open to other users (mode {mode:o}); make it private \
+         with `chmod 700 {path}` (and `chmod 600` its files) and start again",
+        path = path.display()
+    )]
+    DataDirNotPrivate {
+        /// The folder.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 /// An authenticated operator.
@@ -236,6 +275,8 @@ pub struct Limits {
     pub auth_failures_per_minute: u32,
     /// Days an idempotency record is kept; 0 = forever.
     pub idempotency_retention_days: u32,
+    /// Time a client has to send a request's body.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -244,6 +285,7 @@ impl Default for Limits {
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURE_LIMIT,
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
         }
     }
 }
@@ -263,6 +305,8 @@ pub struct Service {
     clock: Box<dyn Clock + Send + Sync>,
     /// The key of the IIN blind index, derived from the KEK.
     blind_key: [u8; 32],
+    /// The key of the idempotency records' request hashes, derived from the KEK.
+    request_key: [u8; 32],
     /// The caps of the plausibility checks.
     caps: HoursCaps,
 }
@@ -309,8 +353,7 @@ fn io_err<'a>(
 
 /// Open the data folder and database, bootstrapping on the first start.
 pub async fn open(config: &Config) -> Result<Opened, StartError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(io_err("creating the data folder", &config.data_dir))?;
+    crate::datadir::prepare(&config.data_dir, &config.database_url())?;
     let store = connect(&config.database_url()).await?;
     store.migrate().await?;
     let fresh = store.setting("public_url").await?.is_none();
@@ -594,6 +637,10 @@ pub async fn revoke_token(
 
 /// Open the data folder's database without the keys (administration commands).
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    // `vpass admin` on PostgreSQL needs no data folder: none is created here.
+    if config.data_dir.exists() {
+        crate::datadir::prepare(&config.data_dir, &config.database_url())?;
+    }
     let store = connect(&config.database_url()).await?;
     store.migrate().await?;
     Ok(store)
@@ -611,6 +658,18 @@ fn open_key(kek: &Kek, label: &str, sealed: &[u8]) -> Result<SigningKey, StartEr
 pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
     let store = open_store(config).await?;
     Ok(store.root_key().await?.map(|(did, _)| did))
+}
+
+/// The signed time (`validFrom`) of a list's next publication: now, or one second after the
+/// previous one (read under the list's row lock) if that is not earlier, so that each list's
+/// publications strictly increase in time and a verifier can always tell the newer from the
+/// older (issue 8, finding 6). Under a burst of more than one re-signing a second, the time
+/// runs ahead of the clock by at most the burst's length, well inside verifiers' clock skew.
+fn next_signed_time(now: UnixTime, previous: Option<i64>) -> UnixTime {
+    match previous {
+        Some(p) if p >= now.0 => UnixTime(p.saturating_add(1)),
+        _ => now,
+    }
 }
 
 fn now_plus(t: UnixTime, secs: i64) -> UnixTime {
@@ -737,6 +796,7 @@ impl Service {
             public_url,
             clock,
             blind_key: kek.derive(volunteers::BLIND_INDEX_PURPOSE),
+            request_key: kek.derive(REQUEST_HASH_PURPOSE),
             caps: HoursCaps::default(),
         })
     }
@@ -857,7 +917,7 @@ impl Service {
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let (office_id, office) = self.issuing_context(op).await?;
-        let request_hash = request_hash("POST /api/v1/credentials", body);
+        let request_hash = self.request_hash("POST /api/v1/credentials", body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -951,6 +1011,25 @@ impl Service {
         Ok(())
     }
 
+    /// Refuse with `429 RATE_LIMITED` if `bucket` has used up `limit` requests in this minute
+    /// already, without counting (writes count themselves in their transaction, or once
+    /// refused, [`Service::rate_check`]). A read of the read pool.
+    pub async fn rate_precheck(&self, bucket: &str, limit: u32) -> Result<(), ApiError> {
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = self.clock.now().0;
+        let window = now - now.rem_euclid(RATE_WINDOW);
+        let seen = self.store.rate_count(bucket, window).await?;
+        if seen.count >= i64::from(limit) {
+            let retry = u64::try_from(window + RATE_WINDOW - now)
+                .unwrap_or(1)
+                .max(1);
+            return Err(ApiError::rate_limited(retry));
+        }
+        Ok(())
+    }
+
     /// Delete idempotency records older than the retention period and rate-limit windows
     /// that have ended: (records, windows) deleted. The service runs this every hour.
     pub async fn purge_expired(&self) -> Result<(u64, u64), StoreError> {
@@ -1022,7 +1101,7 @@ impl Service {
             return Err(ApiError::forbidden("only admins rotate office keys"));
         }
         let req = RotateRequest::from_json(body)?;
-        let request_hash = request_hash(
+        let request_hash = self.request_hash(
             &format!("POST /api/v1/offices/{office_id}/keys/rotate"),
             body,
         );
@@ -1216,7 +1295,7 @@ impl Service {
             Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
             None => "POST /api/v1/credentials/batch".to_owned(),
         };
-        let request_hash = request_hash(&target, body);
+        let request_hash = self.request_hash(&target, body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -1393,7 +1472,8 @@ impl Service {
             return Err(ApiError::invalid_field(k, "is not a known member"));
         }
         let reason = parse_reason(obj)?;
-        let request_hash = request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
+        let request_hash =
+            self.request_hash(&format!("POST /api/v1/credentials/{id}/revoke"), body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -1453,18 +1533,18 @@ impl Service {
             list.set(i, true)
                 .map_err(|_| StoreError::Corrupt("revoked index outside the list"))?;
         }
-        let now = self.clock.now();
-        let until = now_plus(now, STATUS_LIST_VALIDITY);
+        let from = next_signed_time(self.clock.now(), row.valid_from);
+        let until = now_plus(from, STATUS_LIST_VALIDITY);
         let token = status::sign_status_list(
             signer.as_ref(),
             &office.did,
             &row.url,
             "revocation",
             &list,
-            now,
+            from,
             until,
         );
-        Ok((token, now.0, until.0))
+        Ok((token, from.0, until.0))
     }
 
     /// The office's signed status list number `list_no` (re-signed when stale).
@@ -1551,6 +1631,18 @@ impl Service {
             "verificationMethod": methods,
             "assertionMethod": ids,
         })))
+    }
+
+    /// What identifies a write request for its idempotency record: HMAC-SHA256, under a key
+    /// derived from the KEK ([`REQUEST_HASH_PURPOSE`]), of method and path, then the body. A
+    /// plain hash would give a registration's IIN back to anyone holding the database: the
+    /// birth date is stored in the clear, which leaves some 20,000 candidates to hash.
+    pub(crate) fn request_hash(&self, target: &str, body: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(target.len() + 1 + body.len());
+        bytes.extend_from_slice(target.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body);
+        crypto::hmac_sha256(&self.request_key, &bytes).to_vec()
     }
 
     /// The office whose DID is served at `/.well-known/did.json` (a host-level did:web).
@@ -2091,13 +2183,4 @@ fn set_status(credential: &mut Value, list_url: &str, index: u64) {
         entry.insert("statusListCredential".into(), url.into());
         map.insert("credentialStatus".into(), Value::Object(entry));
     }
-}
-
-/// SHA-256 over what identifies a write request: method and path, then the body.
-fn request_hash(target: &str, body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(target.len() + 1 + body.len());
-    bytes.extend_from_slice(target.as_bytes());
-    bytes.push(b'\n');
-    bytes.extend_from_slice(body);
-    crypto::sha256(&bytes)
 }

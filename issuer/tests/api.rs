@@ -916,7 +916,7 @@ async fn did_document_names_the_office_key(h: Harness) {
 
 #[tokio::test]
 async fn second_start_keeps_keys_and_writes_no_new_token() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let (first, token_file) = start_in(dir.path(), None).await;
     let token_file = token_file.unwrap();
     let meta = std::fs::metadata(&token_file).unwrap();

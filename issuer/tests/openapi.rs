@@ -99,7 +99,8 @@ fn sample_path(template: &str) -> String {
 #[tokio::test]
 async fn every_documented_operation_is_routed_and_answers_a_documented_status() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::default_with_data_dir(dir.path().to_path_buf());
+    // A new data folder (created private; the temporary folder itself is not).
+    let config = Config::default_with_data_dir(dir.path().join("data"));
     let opened = service::open(&config).await.unwrap();
     let token = std::fs::read_to_string(opened.initial_admin_token.unwrap()).unwrap();
     let app = vpass_issuer::app(Arc::new(opened.service));
@@ -141,7 +142,8 @@ async fn every_documented_operation_is_routed_and_answers_a_documented_status() 
 #[tokio::test]
 async fn the_document_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::default_with_data_dir(dir.path().to_path_buf());
+    // A new data folder (created private; the temporary folder itself is not).
+    let config = Config::default_with_data_dir(dir.path().join("data"));
     let opened = service::open(&config).await.unwrap();
     let app = vpass_issuer::app(Arc::new(opened.service));
     let resp = app

@@ -4,12 +4,15 @@
 //! `vpass_credential::json`, which refuses duplicate members that serde would merge).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 
 use vpass_credential::limits::MAX_REQUEST_ID;
 use vpass_credential::text;
@@ -23,15 +26,52 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Marks routes whose handlers count the operator's request inside their write transaction
 /// (issue, batch, revoke, key rotation: one upsert in the same transaction, no extra commit);
-/// [`Auth`] then skips its own count. Added with `route_layer(Extension(CountedInTransaction))`.
+/// [`Auth`] then only checks that the operator's window is not used up, and
+/// [`count_refused_writes`] counts the request if it is refused (its transaction, if any,
+/// rolled the count back). Added with `route_layer(Extension(CountedInTransaction))`.
 #[derive(Debug, Clone, Copy)]
 pub struct CountedInTransaction;
+
+/// The operator of a write counted in its transaction, filled in by [`Auth`] for
+/// [`count_refused_writes`].
+#[derive(Debug, Clone, Default)]
+pub struct WriteOperator(Arc<Mutex<Option<String>>>);
+
+/// Middleware over every route: a write whose answer is a refusal (4xx other than 401 and
+/// 429: malformed, invalid, implausible, conflicting) is counted against the operator's rate
+/// limit after all, so refused writes are throttled like accepted ones (issue 8, finding 13).
+pub async fn count_refused_writes(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let slot = WriteOperator::default();
+    req.extensions_mut().insert(slot.clone());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let refused = status.is_client_error()
+        && status != StatusCode::UNAUTHORIZED
+        && status != StatusCode::TOO_MANY_REQUESTS;
+    let operator = slot
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let (true, Some(id)) = (refused, operator) {
+        // The answer stands: over the limit, the next request is refused; a database error
+        // is logged where it is made and only leaves this refusal uncounted.
+        let _ = state
+            .rate_check(&format!("op:{id}"), state.limits().rate_limit_per_minute)
+            .await;
+    }
+    resp
+}
 
 /// The authenticated operator (`Authorization: Bearer <token>`), else 401.
 ///
 /// Rate limits are counted here, in the database: each request with a valid token in the
 /// operator's bucket (unless the route counts it in its transaction,
-/// [`CountedInTransaction`]), each request without one in the client address's bucket (so token
+/// [`CountedInTransaction`]: then only checked here, and counted on refusal), each request without one in the client address's bucket (so token
 /// guessing is slowed down); over the limit the answer is `429 RATE_LIMITED` with
 /// `Retry-After`. The client address is the TCP peer (`ConnectInfo`); behind a reverse proxy
 /// that is the proxy's.
@@ -56,10 +96,24 @@ impl FromRequestParts<AppState> for Auth {
         };
         match result {
             Ok(op) => {
+                let bucket = format!("op:{}", op.id);
                 if parts.extensions.get::<CountedInTransaction>().is_none() {
                     state
-                        .rate_check(&format!("op:{}", op.id), limits.rate_limit_per_minute)
+                        .rate_check(&bucket, limits.rate_limit_per_minute)
                         .await?;
+                } else {
+                    // Refused before its body is read once the window is used up; counted in
+                    // its transaction, or by `count_refused_writes` if refused.
+                    state
+                        .rate_precheck(&bucket, limits.rate_limit_per_minute)
+                        .await?;
+                    if let Some(slot) = parts.extensions.get::<WriteOperator>() {
+                        *slot
+                            .0
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some(op.id.clone());
+                    }
                 }
                 Ok(Auth(op))
             }
@@ -158,15 +212,28 @@ where
     }
 }
 
-/// The request body, at most the router's body limit (413 problem beyond it).
+/// The request body, at most the router's body limit (413 problem beyond it), read within
+/// the body read timeout ([`crate::Limits::body_read_timeout`]; `408 BODY_TIMEOUT` beyond it,
+/// and the connection is closed).
 #[derive(Debug, Clone)]
 pub struct Body(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Body, ApiError> {
-        match Bytes::from_request(req, state).await {
+    async fn from_request(req: Request, state: &AppState) -> Result<Body, ApiError> {
+        let timeout = state.limits().body_read_timeout;
+        let Ok(read) = tokio::time::timeout(timeout, Bytes::from_request(req, state)).await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                format!(
+                    "the body did not arrive within {} seconds",
+                    timeout.as_secs()
+                ),
+            ));
+        };
+        match read {
             Ok(b) => Ok(Body(b)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

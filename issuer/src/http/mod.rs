@@ -71,6 +71,10 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::count_refused_writes,
+        ))
         .with_state(state)
 }
 

@@ -12,7 +12,7 @@ use vpass_credential::text::{self, Lines};
 use vpass_credential::time::UnixTime;
 
 use super::{
-    check_issue, draft_issue_value, request_hash, Draft, Operator, Origin, Role, Service, NATIONAL,
+    check_issue, draft_issue_value, Draft, Operator, Origin, Role, Service, NATIONAL,
 };
 use crate::audit::AuditEntry;
 use crate::crypto;
@@ -299,7 +299,7 @@ impl Service {
         }
         let iin = check_person(&names, &person, now)?;
         let row = self.new_volunteer(op, &names, &iin, &person, now);
-        let request_hash = request_hash("POST /api/v1/volunteers", body);
+        let request_hash = self.request_hash("POST /api/v1/volunteers", body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,
@@ -860,7 +860,8 @@ impl Service {
             &self.caps,
             Origin::Register,
         )?;
-        let request_hash = request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
+        let request_hash =
+            self.request_hash(&format!("POST /api/v1/volunteers/{id}/passport"), body);
         let idem = Idem {
             operator_id: &op.id,
             key: idem_key,

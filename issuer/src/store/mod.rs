@@ -338,7 +338,7 @@ pub struct Idem<'a> {
     pub operator_id: &'a str,
     /// The `Idempotency-Key` header.
     pub key: &'a str,
-    /// SHA-256 of the method, path and body.
+    /// HMAC-SHA256 (key derived from the KEK) of the method, path and body.
     pub request_hash: &'a [u8],
 }
 
@@ -378,7 +378,8 @@ pub struct NewCredential<'a> {
 /// A signed document with its validity: `(token, from, until)` in Unix seconds.
 pub type Signed = (String, i64, i64);
 /// Signs a status list with the office's active key given the revoked indices:
-/// `(token, valid_from, valid_until)`.
+/// `(token, valid_from, valid_until)`. The row is the list as read under its row lock; its
+/// `valid_from` (the previous publication's) must be exceeded by the new one.
 pub type PublishFn<'a> =
     dyn Fn(&ActiveKey, &StatusListRow, &[u64]) -> Result<Signed> + Send + Sync + 'a;
 /// Signs a trust list of a sequence number from the offices, keys and lists:
@@ -609,11 +610,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         audit: &AuditEntry,
     ) -> Result<Answer>;
     /// Set the per-operator limit that write transactions (issue, batch, revoke, key
-    /// rotation) count against inside the transaction (0: no limit). The HTTP layer skips
-    /// its own count for those routes, so a write costs no extra transaction.
+    /// rotation) count against inside the transaction (0: no limit). The HTTP layer only
+    /// checks the count before those routes ([`Store::rate_count`]) and counts them again
+    /// once refused (their transaction rolled the count back), so an accepted write costs no
+    /// extra transaction.
     fn set_rate_limit(&self, per_minute: u32);
     /// Count one request in `bucket`'s window starting at `window_start`.
     async fn rate_hit(&self, bucket: &str, window_start: i64) -> Result<RateCount>;
+    /// The requests counted so far in `bucket`'s window starting at `window_start` (a read:
+    /// writes check it before they start, and count themselves in their transaction).
+    async fn rate_count(&self, bucket: &str, window_start: i64) -> Result<RateCount>;
     /// Delete idempotency records created before `idempotency_before` and rate-limit windows
     /// that started before `rate_before`: (records, windows) deleted.
     async fn purge(&self, idempotency_before: i64, rate_before: i64) -> Result<(u64, u64)>;

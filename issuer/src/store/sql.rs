@@ -1361,21 +1361,28 @@ macro_rules! impl_store {
                 indices(rows)
             }
 
+            /// Sign the list again from its revoked indices. The list's row is locked first
+            /// (`FOR UPDATE` on PostgreSQL; SQLite's writer holds the database), so two
+            /// transactions re-signing one list take turns: the second reads the indices the
+            /// first revoked and the first one's `validFrom`, which `publish` must exceed.
             async fn republish(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 office_id: &str,
                 list_no: i64,
                 publish: &PublishFn<'_>,
             ) -> Result<StatusListRow> {
+                // The key before the list: issuance and rotation lock in this order too.
+                let key = Self::active_key(tx, office_id).await?;
                 let row: Option<ListTuple> = sqlx::query_as(&format!(
-                    "SELECT {LIST_COLUMNS} FROM status_lists WHERE office_id = $1 AND list_no = $2"
+                    "SELECT {LIST_COLUMNS} FROM status_lists \
+                     WHERE office_id = $1 AND list_no = $2{}",
+                    $update
                 ))
                 .bind(office_id)
                 .bind(list_no)
                 .fetch_optional(&mut **tx)
                 .await?;
                 let mut row = list_row(row.ok_or(StoreError::NotFound)?);
-                let key = Self::active_key(tx, office_id).await?;
                 let revoked = Self::revoked_indices(tx, office_id, list_no).await?;
                 let (token, from, until) = publish(&key, &row, &revoked)?;
                 sqlx::query(
@@ -1732,8 +1739,9 @@ macro_rules! impl_store {
                 .bind(new.state_at)
                 .execute(&mut *tx)
                 .await?;
-                // Stale: the next fetch re-signs each list with the new key.
-                sqlx::query("UPDATE status_lists SET valid_from = 0 WHERE office_id = $1")
+                // Unsigned: the next fetch re-signs each list with the new key (`valid_from`
+                // is kept: the next signed time must exceed it).
+                sqlx::query("UPDATE status_lists SET token = NULL WHERE office_id = $1")
                     .bind(rotation.office_id)
                     .execute(&mut *tx)
                     .await?;
@@ -1767,6 +1775,19 @@ macro_rules! impl_store {
                 .fetch_one(&self.write)
                 .await?;
                 Ok(RateCount { count })
+            }
+
+            async fn rate_count(&self, bucket: &str, window_start: i64) -> Result<RateCount> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT count FROM rate_limits WHERE bucket = $1 AND window_start = $2",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(RateCount {
+                    count: row.map_or(0, |r| r.0),
+                })
             }
 
             async fn purge(&self, idempotency_before: i64, rate_before: i64) -> Result<(u64, u64)> {
@@ -1825,6 +1846,30 @@ macro_rules! impl_store {
                 due_before: i64,
                 build: &TrustFn<'_>,
             ) -> Result<TrustListRow> {
+                // Readers never wait for writers: the latest list is read from the read pool,
+                // and only a list that is due takes the write path (SQLite's single writer).
+                if !force {
+                    let (changes,): (i64,) =
+                        sqlx::query_as("SELECT generation FROM trust_list_changes WHERE id = 1")
+                            .fetch_one(&self.pool)
+                            .await?;
+                    let latest: Option<(i64, String, i64, i64, i64)> = sqlx::query_as(
+                        "SELECT sequence, token, issued_at, next_update, generation \
+                         FROM trust_lists ORDER BY sequence DESC LIMIT 1",
+                    )
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some((sequence, token, issued_at, next_update, generation)) = latest {
+                        if next_update >= due_before && generation >= changes {
+                            return Ok(TrustListRow {
+                                sequence,
+                                token,
+                                issued_at,
+                                next_update,
+                            });
+                        }
+                    }
+                }
                 let mut tx = self.begin_write().await?;
                 // The change counter is read before the data the list is built from, so a
                 // change committed in between only causes one more re-signing, never a miss.

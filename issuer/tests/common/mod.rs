@@ -109,8 +109,20 @@ pub async fn fresh_pg_database() -> Option<(String, String, String)> {
     Some((format!("{base}/{name}"), admin_url.clone(), name))
 }
 
-pub async fn harness_on(backend: Backend) -> Option<Harness> {
+/// A temporary folder only its owner may use: the service refuses a data folder that others
+/// may read.
+pub fn private_tempdir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
+}
+
+pub async fn harness_on(backend: Backend) -> Option<Harness> {
+    let dir = private_tempdir();
     let (url, pg) = match backend {
         Backend::Sqlite => (None, None),
         Backend::Postgres => {
