@@ -11,9 +11,7 @@ use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT}
 use vpass_credential::text::{self, Lines};
 use vpass_credential::time::UnixTime;
 
-use super::{
-    check_issue, draft_issue_value, Draft, Operator, Origin, Role, Service, NATIONAL,
-};
+use super::{check_issue, draft_issue_value, Draft, Operator, Origin, Role, Service, NATIONAL};
 use crate::audit::AuditEntry;
 use crate::crypto;
 use crate::http::error::ApiError;
