@@ -139,26 +139,15 @@ fn sync(args: &SyncArgs) -> anyhow::Result<ExitCode> {
 
 /// GET `url`, at most `limit` bytes of body, 200 only.
 fn fetch(agent: &ureq::Agent, url: &str, limit: usize) -> anyhow::Result<String> {
-    if !url.starts_with("http://") {
-        bail!("{url}: only http:// URLs are supported by this build");
-    }
-    let mut resp = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("fetching {url}"))?;
-    if resp.status() != 200 {
-        bail!("fetching {url}: HTTP {}", resp.status());
-    }
-    resp.body_mut()
-        .with_config()
-        .limit(limit as u64)
-        .read_to_string()
-        .with_context(|| format!("reading {url} (at most {limit} bytes)"))
+    fetch_unless_missing(agent, url, limit)?.with_context(|| format!("fetching {url}: HTTP 404"))
 }
 
-/// The publisher's root chain (`GET /trust-list/chain`: a JSON array of rotation lists,
-/// oldest first); none when the service has no such route (404).
-fn fetch_chain(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<String>> {
+/// GET `url`, at most `limit` bytes of body: `None` on 404, an error on any status but 200.
+fn fetch_unless_missing(
+    agent: &ureq::Agent,
+    url: &str,
+    limit: usize,
+) -> anyhow::Result<Option<String>> {
     if !url.starts_with("http://") {
         bail!("{url}: only http:// URLs are supported by this build");
     }
@@ -166,19 +155,27 @@ fn fetch_chain(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<String>> {
         .get(url)
         .call()
         .with_context(|| format!("fetching {url}"))?;
-    if resp.status() == 404 {
-        return Ok(Vec::new());
+    match resp.status().as_u16() {
+        200 => {}
+        404 => return Ok(None),
+        status => bail!("fetching {url}: HTTP {status}"),
     }
-    if resp.status() != 200 {
-        bail!("fetching {url}: HTTP {}", resp.status());
-    }
-    let limit = MAX_TRUST_LIST * (MAX_ROOT_CHAIN + 1);
     let text = resp
         .body_mut()
         .with_config()
         .limit(limit as u64)
         .read_to_string()
         .with_context(|| format!("reading {url} (at most {limit} bytes)"))?;
+    Ok(Some(text))
+}
+
+/// The publisher's root chain (`GET /trust-list/chain`: a JSON array of rotation lists,
+/// oldest first); none when the service has no such route (404).
+fn fetch_chain(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<String>> {
+    let limit = MAX_TRUST_LIST * (MAX_ROOT_CHAIN + 1);
+    let Some(text) = fetch_unless_missing(agent, url, limit)? else {
+        return Ok(Vec::new());
+    };
     let value = vpass_credential::json::parse_with_limit(text.as_bytes(), "chain", limit)
         .with_context(|| format!("{url}: not JSON"))?;
     let links = value

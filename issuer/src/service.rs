@@ -465,7 +465,7 @@ async fn bootstrap(
 }
 
 /// What a regional office may issue at first start: hours and skills, and the passport
-/// summary (built from the register by the passport endpoint only, see [`check_issue`]).
+/// summary (built from the register by the passport endpoint only, see `check_issue`).
 /// Awards are national: only the national office issues them until an admin says otherwise
 /// (`PUT /api/v1/offices/{office}/credential-types`).
 pub const REGIONAL_TYPES: [CredentialKind; 3] = [
@@ -1580,21 +1580,8 @@ impl Service {
                      keys: &[KeyRow],
                      lists: &[StatusListRow]|
          -> Result<(String, i64, i64), StoreError> {
-            let list = TrustList {
-                sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("sequence"))?,
-                issued_at: now,
-                next_update: now_plus(now, TRUST_LIST_VALIDITY),
-                root: root.public().did_key(),
-                next_root: None,
-                offices: offices
-                    .iter()
-                    .map(|o| trust_office(o, keys, lists))
-                    .collect::<Result<_, _>>()?,
-            };
-            let token = trust::sign_trust_list(&root, &list);
-            // Self-check before publishing, as `sign_trust_list` asks.
-            trust::verify_trust_list(&token, &root.public(), now, None)
-                .map_err(|e| StoreError::Signing(format!("trust list self-check: {e}")))?;
+            let (list, token) =
+                signed_trust_list(&root, None, now, sequence, offices, keys, lists)?;
             Ok((token, now.0, list.next_update.0))
         };
         let due_before = now.0 + TRUST_LIST_REFRESH_MARGIN;
@@ -1652,6 +1639,35 @@ impl Service {
             .find(|o| !o.did.trim_start_matches("did:web:").contains(':'))
             .map(|o| o.id.as_str())
     }
+}
+
+/// The trust list of `sequence` built from the stored offices, keys and status lists, signed
+/// by `root` at `now` (announcing `next_root`, a root rotation) and checked under `root`
+/// before it is published, as `sign_trust_list` asks.
+pub(crate) fn signed_trust_list(
+    root: &SigningKey,
+    next_root: Option<&str>,
+    now: UnixTime,
+    sequence: i64,
+    offices: &[OfficeRow],
+    keys: &[KeyRow],
+    lists: &[StatusListRow],
+) -> Result<(TrustList, String), StoreError> {
+    let list = TrustList {
+        sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("sequence"))?,
+        issued_at: now,
+        next_update: now_plus(now, TRUST_LIST_VALIDITY),
+        root: root.public().did_key(),
+        next_root: next_root.map(str::to_owned),
+        offices: offices
+            .iter()
+            .map(|o| trust_office(o, keys, lists))
+            .collect::<Result<_, _>>()?,
+    };
+    let token = trust::sign_trust_list(root, &list);
+    trust::verify_trust_list(&token, &root.public(), now, None)
+        .map_err(|e| StoreError::Signing(format!("trust list self-check: {e}")))?;
+    Ok((list, token))
 }
 
 fn trust_office(
@@ -1937,7 +1953,7 @@ fn check_issue(
 /// dotted name (`achievement.name`) a nested one ([`CredentialKind::subject_paths`]). Empty
 /// cells are absent; `hours` is a number.
 ///
-/// The header is checked whole before any row is built ([`csv_header`]); a row the CSV reader
+/// The header is checked whole before any row is built (`csv_header`); a row the CSV reader
 /// cannot read, or one larger than [`MAX_CSV_ROW`], is an error of that row alone.
 pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
     let Some(kind) = CredentialKind::from_type_name(type_name) else {

@@ -1593,54 +1593,6 @@ async fn expired_idempotency_records_are_purged(h: Harness) {
 
 // ---- the volunteer register, linking, plausibility checks, listing, passport ----------------
 
-/// The `n`-th valid IIN of a woman born 1995-01-01 (serials whose check digit exists).
-fn iin(n: usize) -> String {
-    (0..10_000)
-        .filter_map(|serial| {
-            let first = format!("9501014{serial:04}");
-            vpass_credential::model::iin_check_digit(&first).map(|d| format!("{first}{d}"))
-        })
-        .nth(n)
-        .unwrap()
-}
-
-fn volunteer_body(iin: &str) -> Value {
-    json!({
-        "name": {"kk": "Айгерим Нұрланова", "ru": "Айгерим Нурланова", "en": "Aigerim Nurlanova"},
-        "iin": iin,
-        "birthDate": "1995-01-01",
-        "region": "KZ-71",
-        "email": "aigerim@example.kz",
-    })
-}
-
-async fn register_with(h: &Harness, token: &str, key: &str, body: &Value) -> Answer {
-    send(
-        &h.app,
-        post(
-            "/api/v1/volunteers",
-            Some(token),
-            Some(key),
-            body.to_string(),
-        ),
-    )
-    .await
-}
-
-/// Register a volunteer as the admin; its id.
-async fn registered(h: &Harness, iin: &str) -> String {
-    // Idempotency keys are the client's: never an IIN (they are stored as given).
-    let key = format!("reg-{}", vpass_issuer::crypto::random_hex(8));
-    let a = register_with(h, &h.token, &key, &volunteer_body(iin)).await;
-    assert_eq!(
-        a.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&a.body)
-    );
-    a.json()["id"].as_str().unwrap().to_owned()
-}
-
 /// An hours request for a registered volunteer (name, IIN and birth date from the register).
 fn hours_for(volunteer: &str, activity: &str, hours: f64, start: &str, end: &str) -> Value {
     let mut v = hours_body();
@@ -2890,35 +2842,7 @@ async fn raw_database_holds_no_iin_in_plaintext_or_base64(h: Harness) {
     )
     .await;
 
-    let dump: Vec<u8> = if h.db_url.starts_with("postgres") {
-        let pool = sqlx::postgres::PgPool::connect(&h.db_url).await.unwrap();
-        let tables: Vec<(String,)> =
-            sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        assert!(tables.len() >= 10, "{tables:?}");
-        let mut out = Vec::new();
-        for (t,) in tables {
-            // bytea columns come out as hex; the text search below also looks for hex.
-            let rows: Vec<(String,)> =
-                sqlx::query_as(&format!("SELECT row_to_json(x)::text FROM {t} x"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            for (r,) in rows {
-                out.extend_from_slice(r.as_bytes());
-            }
-        }
-        out
-    } else {
-        let path = h.db_url.strip_prefix("sqlite://").unwrap();
-        let mut out = std::fs::read(path).unwrap();
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            out.extend(wal);
-        }
-        out
-    };
+    let dump = raw_dump(&h).await;
     assert!(dump.len() > 10_000);
     for iin in [&the_iin, &iin(8)] {
         let hex: String = iin.bytes().map(|b| format!("{b:02x}")).collect();

@@ -23,25 +23,6 @@ on_both_backends!(
     r5_bearer_scheme_is_case_insensitive,
 );
 
-/// A valid IIN (born 1995-01-01), the `n`-th of its serials.
-fn iin(n: usize) -> String {
-    (0..10_000)
-        .filter_map(|serial| {
-            let first = format!("9501014{serial:04}");
-            vpass_credential::model::iin_check_digit(&first).map(|d| format!("{first}{d}"))
-        })
-        .nth(n)
-        .unwrap()
-}
-
-fn volunteer_body(iin: &str) -> Value {
-    json!({
-        "name": {"kk": "Айгерим Нұрланова", "en": "Aigerim Nurlanova"},
-        "iin": iin,
-        "birthDate": "1995-01-01",
-    })
-}
-
 /// One credential and one volunteer, so that hostile requests can name real ids.
 async fn seed(h: &Harness) -> (String, String) {
     let a = issue(h, "seed-credential", &hours_body()).await;

@@ -31,17 +31,6 @@ const SKILL: &str = "VolunteerSkillCredential";
 const AWARD: &str = "VolunteerAwardCredential";
 const PASSPORT: &str = "VolunteerPassportCredential";
 
-/// A valid IIN of someone born 1995-01-01 (the `n`-th serial with a check digit).
-fn iin(n: usize) -> String {
-    (0..10_000)
-        .filter_map(|serial| {
-            let first = format!("9501014{serial:04}");
-            vpass_credential::model::iin_check_digit(&first).map(|d| format!("{first}{d}"))
-        })
-        .nth(n)
-        .unwrap()
-}
-
 async fn officer(h: &Harness, office: &str) -> String {
     add_operator(
         h.service.store(),

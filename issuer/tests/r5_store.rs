@@ -172,37 +172,6 @@ fn hash_forms(hash: &[u8]) -> Vec<Vec<u8>> {
     vec![hash.to_vec(), hex.into_bytes()]
 }
 
-/// The whole database as bytes: the SQLite file and its WAL, or every PostgreSQL row as JSON.
-async fn dump(h: &Harness) -> Vec<u8> {
-    if h.db_url.starts_with("postgres") {
-        let pool = sqlx::postgres::PgPool::connect(&h.db_url).await.unwrap();
-        let tables: Vec<(String,)> =
-            sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        let mut out = Vec::new();
-        for (t,) in tables {
-            let rows: Vec<(String,)> =
-                sqlx::query_as(&format!("SELECT row_to_json(x)::text FROM {t} x"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            for (r,) in rows {
-                out.extend_from_slice(r.as_bytes());
-            }
-        }
-        out
-    } else {
-        let path = h.db_url.strip_prefix("sqlite://").unwrap();
-        let mut out = std::fs::read(path).unwrap();
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            out.extend(wal);
-        }
-        out
-    }
-}
-
 /// Finding 3: nothing in the database is an unkeyed hash of what a request sent (a
 /// registration body holds the IIN; its SHA-256 would give the IIN back by trying the
 /// ~20,000 IINs of the stored birth date), nor of the IIN itself.
@@ -271,7 +240,7 @@ async fn r5_stored_request_hashes_are_keyed(h: Harness) {
         reason.as_bytes().to_vec(),
     ));
 
-    let dump = dump(&h).await;
+    let dump = raw_dump(&h).await;
     assert!(dump.len() > 10_000);
     let mut hashes = Vec::new();
     for (target, body) in &sent {

@@ -11,7 +11,7 @@
 use vpass_credential::keys::{Signer, SigningKey};
 use vpass_credential::trust::{self, TrustList};
 
-use super::{now_plus, open_key, trust_office, Service, TRUST_LIST_VALIDITY};
+use super::{open_key, signed_trust_list, Service};
 use crate::audit::AuditEntry;
 use crate::http::error::ApiError;
 use crate::store::{NextRoot, StoreError};
@@ -58,22 +58,11 @@ impl Service {
                      keys: &[crate::store::KeyRow],
                      lists: &[crate::store::StatusListRow]|
          -> Result<(String, i64, i64), StoreError> {
-            let list = TrustList {
-                sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("sequence"))?,
-                issued_at: now,
-                next_update: now_plus(now, TRUST_LIST_VALIDITY),
-                root: root.public().did_key(),
-                next_root: Some(next_did.clone()),
-                offices: offices
-                    .iter()
-                    .map(|o| trust_office(o, keys, lists))
-                    .collect::<Result<_, _>>()?,
-            };
-            let token = trust::sign_trust_list(&root, &list);
+            let (list, token) =
+                signed_trust_list(&root, Some(&next_did), now, sequence, offices, keys, lists)?;
             let check = |e: vpass_credential::Error| {
                 StoreError::Signing(format!("rotation list self-check: {e}"))
             };
-            trust::verify_trust_list(&token, &root.public(), now, None).map_err(check)?;
             trust::verify_root_rotation(&token, &root.public()).map_err(check)?;
             // The next root must be able to sign what verifiers will check under it.
             let probe = trust::sign_trust_list(

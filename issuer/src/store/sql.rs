@@ -1345,6 +1345,38 @@ macro_rules! impl_store {
                 Ok(done)
             }
 
+            /// What a trust list is built from: every office, key and status list, in the
+            /// order the list names them.
+            async fn trust_inputs(
+                tx: &mut sqlx::Transaction<'static, $db>,
+            ) -> Result<(Vec<OfficeRow>, Vec<KeyRow>, Vec<StatusListRow>)> {
+                let offices: Vec<OfficeTuple> = sqlx::query_as(
+                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
+                     FROM offices ORDER BY id",
+                )
+                .fetch_all(&mut **tx)
+                .await?;
+                let offices = offices
+                    .into_iter()
+                    .map(office_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let keys: Vec<KeyTuple> = sqlx::query_as(&format!(
+                    "SELECT {KEY_COLUMNS} FROM office_keys ORDER BY office_id, valid_from, kid"
+                ))
+                .fetch_all(&mut **tx)
+                .await?;
+                let lists: Vec<ListTuple> = sqlx::query_as(&format!(
+                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
+                ))
+                .fetch_all(&mut **tx)
+                .await?;
+                Ok((
+                    offices,
+                    keys.into_iter().map(key_row).collect(),
+                    lists.into_iter().map(list_row).collect(),
+                ))
+            }
+
             async fn revoked_indices(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 office_id: &str,
@@ -1894,28 +1926,7 @@ macro_rules! impl_store {
                     }
                 }
                 let sequence = latest.map_or(1, |l| l.0 + 1);
-                let offices: Vec<OfficeTuple> = sqlx::query_as(
-                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
-                     FROM offices ORDER BY id",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                let offices = offices
-                    .into_iter()
-                    .map(office_row)
-                    .collect::<Result<Vec<_>>>()?;
-                let keys: Vec<KeyTuple> = sqlx::query_as(&format!(
-                    "SELECT {KEY_COLUMNS} FROM office_keys ORDER BY office_id, valid_from, kid"
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                let keys: Vec<KeyRow> = keys.into_iter().map(key_row).collect();
-                let lists: Vec<ListTuple> = sqlx::query_as(&format!(
-                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                let lists: Vec<StatusListRow> = lists.into_iter().map(list_row).collect();
+                let (offices, keys, lists) = Self::trust_inputs(&mut tx).await?;
                 let (token, issued_at, next_update) = build(sequence, &offices, &keys, &lists)?;
                 // Two instances re-signing at once: the second inserts nothing and serves the
                 // list the first one signed.
@@ -2349,28 +2360,7 @@ macro_rules! impl_store {
                         .fetch_one(&mut *tx)
                         .await?;
                 let sequence = latest.unwrap_or(0) + 1;
-                let offices: Vec<OfficeTuple> = sqlx::query_as(
-                    "SELECT id, did, name_kk, name_ru, name_en, region, credential_types \
-                     FROM offices ORDER BY id",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                let offices = offices
-                    .into_iter()
-                    .map(office_row)
-                    .collect::<Result<Vec<_>>>()?;
-                let keys: Vec<KeyTuple> = sqlx::query_as(&format!(
-                    "SELECT {KEY_COLUMNS} FROM office_keys ORDER BY office_id, valid_from, kid"
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                let keys: Vec<KeyRow> = keys.into_iter().map(key_row).collect();
-                let lists: Vec<ListTuple> = sqlx::query_as(&format!(
-                    "SELECT {LIST_COLUMNS} FROM status_lists ORDER BY office_id, list_no"
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                let lists: Vec<StatusListRow> = lists.into_iter().map(list_row).collect();
+                let (offices, keys, lists) = Self::trust_inputs(&mut tx).await?;
                 let (token, issued_at, next_update) = build(sequence, &offices, &keys, &lists)?;
                 sqlx::query(
                     "INSERT INTO trust_lists (sequence, token, issued_at, next_update, generation) \

@@ -276,3 +276,84 @@ pub async fn trusted(h: &Harness) -> (vpass_credential::trust::VerifiedTrustList
     let key = PublicKey::from_jwk(&office.keys[0].jwk).unwrap();
     (list, key)
 }
+
+/// The `n`-th valid IIN of a woman born 1995-01-01 (serials whose check digit exists).
+pub fn iin(n: usize) -> String {
+    (0..10_000)
+        .filter_map(|serial| {
+            let first = format!("9501014{serial:04}");
+            vpass_credential::model::iin_check_digit(&first).map(|d| format!("{first}{d}"))
+        })
+        .nth(n)
+        .unwrap()
+}
+
+pub fn volunteer_body(iin: &str) -> Value {
+    json!({
+        "name": {"kk": "Айгерим Нұрланова", "ru": "Айгерим Нурланова", "en": "Aigerim Nurlanova"},
+        "iin": iin,
+        "birthDate": "1995-01-01",
+        "region": "KZ-71",
+        "email": "aigerim@example.kz",
+    })
+}
+
+pub async fn register_with(h: &Harness, token: &str, key: &str, body: &Value) -> Answer {
+    send(
+        &h.app,
+        post(
+            "/api/v1/volunteers",
+            Some(token),
+            Some(key),
+            body.to_string(),
+        ),
+    )
+    .await
+}
+
+/// Register a volunteer as the admin; its id.
+pub async fn registered(h: &Harness, iin: &str) -> String {
+    // Idempotency keys are the client's: never an IIN (they are stored as given).
+    let key = format!("reg-{}", vpass_issuer::crypto::random_hex(8));
+    let a = register_with(h, &h.token, &key, &volunteer_body(iin)).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    a.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The whole database as bytes: the SQLite file and its WAL, or every row of every
+/// PostgreSQL table as JSON (`bytea` columns come out as hex).
+pub async fn raw_dump(h: &Harness) -> Vec<u8> {
+    if h.db_url.starts_with("postgres") {
+        let pool = sqlx::postgres::PgPool::connect(&h.db_url).await.unwrap();
+        let tables: Vec<(String,)> =
+            sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(tables.len() >= 10, "{tables:?}");
+        let mut out = Vec::new();
+        for (t,) in tables {
+            let rows: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT row_to_json(x)::text FROM {t} x"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            for (r,) in rows {
+                out.extend_from_slice(r.as_bytes());
+            }
+        }
+        out
+    } else {
+        let path = h.db_url.strip_prefix("sqlite://").unwrap();
+        let mut out = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            out.extend(wal);
+        }
+        out
+    }
+}
