@@ -71,8 +71,8 @@ pub async fn count_refused_writes(
 ///
 /// Rate limits are counted here, in the database: each request with a valid token in the
 /// operator's bucket (unless the route counts it in its transaction,
-/// [`CountedInTransaction`]: then only checked here, and counted on refusal), each request without one in the client address's bucket (so token
-/// guessing is slowed down); over the limit the answer is `429 RATE_LIMITED` with
+/// [`CountedInTransaction`]: then only checked here, and counted on refusal), each request
+/// without one in the client address's bucket (so token guessing is slowed down); over the limit the answer is `429 RATE_LIMITED` with
 /// `Retry-After`. The client address is the TCP peer (`ConnectInfo`); behind a reverse proxy
 /// that is the proxy's.
 #[derive(Debug, Clone)]
