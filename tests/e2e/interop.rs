@@ -6,7 +6,7 @@
 //!
 //! `scripts/interop-setup.sh` installs the npm packages (pinned by
 //! `tests/interop/package-lock.json`). Without `node` or without `tests/interop/node_modules`
-//! each test says why on stderr and returns: the only skip allowed here.
+//! each test says why and returns, except under CI, where it fails ([`crate::util::missing`]).
 
 // A failed unwrap is a failed test; the workspace lints are for library code.
 #![allow(clippy::unwrap_used)]
@@ -21,6 +21,8 @@ use vpass_credential::sdjwt::{self, KbParams, OsSalts, VerifyOptions};
 use vpass_credential::time::UnixTime;
 use vpass_credential::{vcjwt, Code};
 
+use crate::util::missing;
+
 /// The verification time both sides are given (2026-05-28T20:26:40Z).
 const NOW: i64 = 1_780_000_000;
 const AUD: &str = "https://hr.example/verifier";
@@ -32,19 +34,27 @@ struct Js {
 }
 
 impl Js {
-    /// `Some` when the interop tests can run; otherwise prints why they skip.
+    /// `Some` when the interop tests can run; otherwise `None` after [`missing`] said why
+    /// (under CI it fails the test instead).
     fn find() -> Option<Js> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop");
         let node = Command::new("node").arg("--version").output();
         if !node.is_ok_and(|o| o.status.success()) {
-            eprintln!("skipping interop: `node` not found on PATH (Node 20+ is needed)");
+            missing(
+                "`node` (Node.js 20+, for the interop tests)",
+                "install Node.js and npm (Debian: apt-get install nodejs npm), then run \
+                 scripts/interop-setup.sh",
+            );
             return None;
         }
         for package in ["@sd-jwt/sd-jwt-vc", "jose"] {
             if !dir.join("node_modules").join(package).is_dir() {
-                eprintln!(
-                    "skipping interop: {} is missing; run scripts/interop-setup.sh",
-                    dir.join("node_modules").join(package).display()
+                missing(
+                    &format!(
+                        "the npm package {package} ({})",
+                        dir.join("node_modules").join(package).display()
+                    ),
+                    "scripts/interop-setup.sh installs it",
                 );
                 return None;
             }

@@ -11,12 +11,12 @@ use vpass_verifier::{verify, Policy, TrustStore};
 
 use crate::util::{repo_root, stdout, vpass, vpass_bin, TempDir};
 
-/// A running `vpass serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    data: PathBuf,
-    token: String,
+/// A running `vpass serve`, killed (`kill -9`) when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) data: PathBuf,
+    pub(crate) token: String,
 }
 
 impl Drop for Server {
@@ -26,12 +26,12 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding port 0");
     l.local_addr().expect("local addr").port()
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -39,7 +39,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// GET `url`: status and body.
-fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     let mut resp = agent().get(url).call().expect("GET");
     let status = resp.status().as_u16();
     (status, resp.body_mut().read_to_string().expect("body"))
@@ -62,20 +62,70 @@ fn start(dir: &Path) -> Server {
     start_with(dir, true)
 }
 
-/// Start `vpass serve` on `dir/data`; `first` when the data directory is new.
+/// Start `vpass serve` on `dir/data` with its SQLite database; `first` when the data directory
+/// is new.
 fn start_with(dir: &Path, first: bool) -> Server {
-    let port = free_port();
-    let data = dir.join("data");
-    let log = std::fs::File::create(dir.join("serve.log")).expect("log file");
-    let child = Command::new(vpass_bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env_remove("VPASS_KEK")
+    launch(&Launch {
+        first,
+        ..Launch::new(dir, free_port())
+    })
+}
+
+/// How to start one `vpass serve`: in `dir` (data folder `dir/data`, log `dir/serve.log`), on
+/// 127.0.0.1:`port`.
+pub(crate) struct Launch<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) port: u16,
+    /// The database is new: this start bootstraps it and writes the initial admin token.
+    pub(crate) first: bool,
+    /// `--database-url` (default: SQLite in the data folder).
+    pub(crate) database_url: Option<&'a str>,
+    /// `VPASS_KEK` (default: the `kek` file in the data folder).
+    pub(crate) kek: Option<&'a str>,
+    /// `--public-url` (default: http://localhost:PORT).
+    pub(crate) public_url: Option<&'a str>,
+}
+
+impl<'a> Launch<'a> {
+    pub(crate) fn new(dir: &'a Path, port: u16) -> Launch<'a> {
+        Launch {
+            dir,
+            port,
+            first: true,
+            database_url: None,
+            kek: None,
+            public_url: None,
+        }
+    }
+}
+
+/// Start `vpass serve` as `l` says and wait until `/healthz` answers. The server's token is
+/// the initial admin token from its data folder (empty when there is none: an instance that
+/// joined a database another one bootstrapped).
+pub(crate) fn launch(l: &Launch) -> Server {
+    let port = l.port;
+    let data = l.dir.join("data");
+    let log_path = l.dir.join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut cmd = Command::new(vpass_bin());
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(&data);
+    if let Some(url) = l.database_url {
+        cmd.args(["--database-url", url]);
+    }
+    if let Some(url) = l.public_url {
+        cmd.args(["--public-url", url]);
+    }
+    match l.kek {
+        Some(kek) => cmd.env("VPASS_KEK", kek),
+        None => cmd.env_remove("VPASS_KEK"),
+    };
+    let child = cmd
         .env_remove("VPASS_DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -92,7 +142,8 @@ fn start_with(dir: &Path, first: bool) -> Server {
     let mut ready = false;
     for _ in 0..600 {
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("vpass serve exited early ({status})");
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("vpass serve exited early ({status}):\n{log}");
         }
         if agent()
             .get(&format!("{}/healthz", server.base))
@@ -104,19 +155,24 @@ fn start_with(dir: &Path, first: bool) -> Server {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     assert!(ready, "vpass serve did not become ready:\n{log}");
-    if first {
-        assert!(log.contains("initial-admin-token"), "{log}");
+    assert_eq!(
+        log.contains("initial-admin-token"),
+        l.first,
+        "only the first start of a database bootstraps it:\n{log}"
+    );
+    let token_file = server.data.join("initial-admin-token");
+    if l.first || token_file.exists() {
+        server.token = std::fs::read_to_string(token_file)
+            .expect("initial admin token")
+            .trim()
+            .to_owned();
     }
-    server.token = std::fs::read_to_string(server.data.join("initial-admin-token"))
-        .expect("initial admin token")
-        .trim()
-        .to_owned();
     server
 }
 
-fn hours_request() -> String {
+pub(crate) fn hours_request() -> String {
     let text = std::fs::read_to_string(repo_root().join("examples/hours.json")).expect("hours");
     let mut v: Value = serde_json::from_str(&text).expect("json");
     let obj = v.as_object_mut().expect("object");
@@ -455,7 +511,7 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
 
 /// A valid IIN for volunteer number `n` (the birth date and serial vary; serials without a
 /// check digit are skipped, as they are never assigned).
-fn iin(n: usize) -> String {
+pub(crate) fn iin(n: usize) -> String {
     let mut serial = n;
     loop {
         let first = format!(
@@ -1127,7 +1183,8 @@ fn crash_kill9_mid_revocations_then_retry_loses_nothing() {
 }
 
 /// The `schemathesis` executable of the `python3` on PATH (installed by
-/// scripts/interop-setup.sh), or `None` with the reason printed.
+/// scripts/interop-setup.sh), or `None` after [`crate::util::missing`] said why (under CI it
+/// fails the test instead).
 fn schemathesis() -> Option<PathBuf> {
     let probe = Command::new("python3")
         .args([
@@ -1142,20 +1199,28 @@ fn schemathesis() -> Option<PathBuf> {
             if exe.exists() {
                 return Some(exe);
             }
-            eprintln!(
-                "SKIPPED: schemathesis is importable but {} is missing",
-                exe.display()
+            crate::util::missing(
+                &format!(
+                    "the schemathesis executable {} (the package is importable)",
+                    exe.display()
+                ),
+                "scripts/interop-setup.sh installs it",
             );
             None
         }
         Ok(_) => {
-            eprintln!(
-                "SKIPPED: the Python package schemathesis is missing; run scripts/interop-setup.sh"
+            crate::util::missing(
+                "the Python package schemathesis",
+                "scripts/interop-setup.sh installs it",
             );
             None
         }
         Err(_) => {
-            eprintln!("SKIPPED: `python3` not found on PATH");
+            crate::util::missing(
+                "`python3` (for schemathesis)",
+                "install Python 3 with pip (Debian: apt-get install python3-pip), then run \
+                 scripts/interop-setup.sh",
+            );
             None
         }
     }

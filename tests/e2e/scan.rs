@@ -124,6 +124,7 @@ for path in sys.argv[1:]:
     print(codes[0].text)
 "#;
 
+/// Whether zxing-cpp can run; if not, [`crate::util::missing`] says why (and fails under CI).
 fn zxing_available() -> bool {
     let probe = Command::new("python3")
         .args(["-c", "import zxingcpp, PIL"])
@@ -131,14 +132,18 @@ fn zxing_available() -> bool {
     match probe {
         Ok(o) if o.status.success() => true,
         Ok(_) => {
-            eprintln!(
-                "skipping zxing-cpp check: the Python packages zxing-cpp and pillow are \
-                 missing; run scripts/interop-setup.sh"
+            crate::util::missing(
+                "the Python packages zxing-cpp and pillow",
+                "scripts/interop-setup.sh installs them",
             );
             false
         }
         Err(_) => {
-            eprintln!("skipping zxing-cpp check: `python3` not found on PATH");
+            crate::util::missing(
+                "`python3` (for zxing-cpp)",
+                "install Python 3 with pip (Debian: apt-get install python3-pip), then run \
+                 scripts/interop-setup.sh",
+            );
             false
         }
     }

@@ -1,4 +1,5 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests, among them the one rule for a test whose outside
+//! tool is missing ([`missing`]): skip on a developer's machine, fail under CI.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -126,4 +127,66 @@ pub fn issue_bound_hours(dir: &Path) -> String {
     );
     std::fs::write(dir.join("hours.sdjwt"), stdout(&issued)).expect("writing hours.sdjwt");
     stdout(&office)
+}
+
+/// Whether this run is a CI run: the `CI` environment variable is set (CI runners set
+/// `CI=true`), to anything but the empty string, `0` or `false`.
+pub fn under_ci() -> bool {
+    ci_value_means_ci(std::env::var_os("CI").as_deref())
+}
+
+/// [`under_ci`] for a given value of `CI`.
+fn ci_value_means_ci(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// A test found `what` missing, which `install` provides: the one decision of every test that
+/// needs an outside tool (PostgreSQL, an npm or pip package, Chromium, HAProxy). Under CI
+/// ([`under_ci`]) the test fails with that message, so that CI never passes by skipping;
+/// elsewhere it prints `SKIPPED: …` and the caller returns without testing.
+pub fn missing(what: &str, install: &str) {
+    missing_when(under_ci(), what, install);
+}
+
+/// [`missing`] with the CI decision given: panics when `ci`, else prints and returns the
+/// message.
+fn missing_when(ci: bool, what: &str, install: &str) -> String {
+    let message = format!("{what} is missing; {install}");
+    if ci {
+        panic!("CI is set, so this test fails instead of skipping: {message}");
+    }
+    eprintln!("SKIPPED: {message}");
+    message
+}
+
+#[test]
+#[should_panic(
+    expected = "CI is set, so this test fails instead of skipping: HAProxy is missing; \
+                scripts/scaleout-setup.sh installs it"
+)]
+fn under_ci_a_missing_tool_fails_the_test_naming_it_and_its_installer() {
+    missing_when(true, "HAProxy", "scripts/scaleout-setup.sh installs it");
+}
+
+#[test]
+fn outside_ci_a_missing_tool_skips_the_test() {
+    assert_eq!(
+        missing_when(false, "HAProxy", "scripts/scaleout-setup.sh installs it"),
+        "HAProxy is missing; scripts/scaleout-setup.sh installs it"
+    );
+}
+
+#[test]
+fn ci_is_any_value_of_the_variable_but_empty_0_or_false() {
+    use std::ffi::OsStr;
+    for (value, ci) in [
+        (None, false),
+        (Some(""), false),
+        (Some("0"), false),
+        (Some("false"), false),
+        (Some("true"), true),
+        (Some("1"), true),
+    ] {
+        assert_eq!(ci_value_means_ci(value.map(OsStr::new)), ci, "CI={value:?}");
+    }
 }

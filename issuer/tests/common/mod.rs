@@ -1,5 +1,7 @@
 //! What every issuer API test file shares: a service on a fresh SQLite or PostgreSQL
-//! database ([`harness_on`]), the `on_both_backends!` macro, and request helpers.
+//! database ([`harness_on`]), the `on_both_backends!` macro, request helpers, and the one rule
+//! for a test whose outside dependency is missing ([`missing`]): skip on a developer's
+//! machine, fail under CI.
 
 #![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a part of it
 
@@ -81,32 +83,80 @@ pub enum Backend {
     Postgres,
 }
 
+/// Whether this run is a CI run: the `CI` environment variable is set (CI runners set
+/// `CI=true`), to anything but the empty string, `0` or `false`.
+pub fn under_ci() -> bool {
+    ci_value_means_ci(std::env::var_os("CI").as_deref())
+}
+
+/// [`under_ci`] for a given value of `CI`.
+pub fn ci_value_means_ci(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// A test found `what` missing, which `install` provides: the one decision of every issuer
+/// test that needs an outside dependency (PostgreSQL). Under CI ([`under_ci`]) the test fails
+/// with that message, so that CI never passes by skipping; elsewhere it prints `SKIPPED: …`
+/// and the caller returns without testing.
+pub fn missing(what: &str, install: &str) {
+    missing_when(under_ci(), what, install);
+}
+
+/// [`missing`] with the CI decision given: panics when `ci`, else prints and returns the
+/// message.
+pub fn missing_when(ci: bool, what: &str, install: &str) -> String {
+    let message = format!("{what} is missing; {install}");
+    if ci {
+        panic!("CI is set, so this test fails instead of skipping: {message}");
+    }
+    eprintln!("SKIPPED: {message}");
+    message
+}
+
+/// What to do when the local PostgreSQL server is not there.
+const PG_INSTALL: &str = "no project script installs it: run a PostgreSQL server on \
+                          127.0.0.1:5432 with trust authentication for user postgres (the CI \
+                          machines have one), or point VPASS_TEST_PG_URL at one";
+
 /// A fresh PostgreSQL database on the local server (`VPASS_TEST_PG_URL`, default
-/// `postgres://postgres@127.0.0.1:5432/test`), or `None` with the reason printed.
+/// `postgres://postgres@127.0.0.1:5432/test`), or `None` after [`missing`] said why (under CI
+/// it fails the test instead).
 pub async fn fresh_pg_database() -> Option<(String, String, String)> {
     let admin_url = std::env::var("VPASS_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pool = match sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&admin_url)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("SKIPPED on PostgreSQL: cannot connect to {admin_url}: {e}");
-            return None;
-        }
-    };
+    fresh_pg_database_at(&admin_url, under_ci()).await
+}
+
+/// [`fresh_pg_database`] on the server of `admin_url`, with the CI decision given: (URL,
+/// admin URL, database name).
+pub async fn fresh_pg_database_at(admin_url: &str, ci: bool) -> Option<(String, String, String)> {
+    // One connection attempt (a pool would retry a refused connection until its timeout).
+    let mut conn =
+        match <sqlx::postgres::PgConnection as sqlx::Connection>::connect(admin_url).await {
+            Ok(c) => c,
+            Err(e) => {
+                missing_when(
+                    ci,
+                    &format!("PostgreSQL ({admin_url}: cannot connect: {e})"),
+                    PG_INSTALL,
+                );
+                return None;
+            }
+        };
     let name = format!("vpass_test_{}", vpass_issuer::crypto::random_hex(8));
     if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
+        .execute(&mut conn)
         .await
     {
-        eprintln!("SKIPPED on PostgreSQL: cannot create a test database: {e}");
+        missing_when(
+            ci,
+            &format!("a PostgreSQL server where user postgres may create databases ({e})"),
+            PG_INSTALL,
+        );
         return None;
     }
     let (base, _) = admin_url.rsplit_once('/').unwrap();
-    Some((format!("{base}/{name}"), admin_url.clone(), name))
+    Some((format!("{base}/{name}"), admin_url.to_owned(), name))
 }
 
 /// A temporary folder only its owner may use: the service refuses a data folder that others
