@@ -10,7 +10,11 @@
 //!   IINs: each row registers its own volunteer, so no plausibility check refuses a row),
 //!   several runs, credentials per second;
 //! - single issuance at 1 and at 32 concurrent clients: throughput and latency percentiles;
-//! - `GET /status/national/1` at 32 concurrent clients: requests per second.
+//! - `GET /status/national/1` at 32 concurrent clients: requests per second;
+//!
+//! and then the same through HAProxy in front of three instances on one fresh PostgreSQL
+//! database (the recipe `examples/haproxy.cfg`; skipped with the reason printed when
+//! `haproxy` or the server is missing: `scripts/scaleout-setup.sh` installs HAProxy).
 //!
 //! Clients are threads with one `ureq` agent (one kept-alive connection) each; on a small
 //! machine they share the cores with the service, as a local load generator does. Figures
@@ -66,12 +70,15 @@ impl Plan {
     }
 }
 
-/// A running `vpass serve` (killed and its data folder removed when dropped).
+/// A running `vpass serve`, or HAProxy in front of several (`behind`); killed and its folder
+/// removed when dropped.
 struct Server {
     child: Child,
     base: String,
     token: String,
     dir: PathBuf,
+    /// The instances behind this balancer (stopped after it).
+    behind: Vec<Server>,
 }
 
 impl Drop for Server {
@@ -79,7 +86,20 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        // The balancer first, then what it fronted.
+        self.behind.clear();
     }
+}
+
+/// Settings of one `vpass serve` beyond a fresh data folder.
+#[derive(Default)]
+struct Launch<'a> {
+    /// `--database-url` (default: SQLite in the data folder).
+    database_url: Option<&'a str>,
+    /// `VPASS_KEK` (default: the data folder's `kek` file).
+    kek: Option<&'a str>,
+    /// `--public-url`.
+    public_url: Option<&'a str>,
 }
 
 fn free_port() -> u16 {
@@ -95,9 +115,9 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Start `vpass serve` on a fresh data folder, on `database_url` (SQLite in the folder if
-/// `None`), and wait for `/healthz`.
-fn start(name: &str, database_url: Option<&str>) -> Server {
+/// Start `vpass serve` on a fresh data folder as `launch` says, and wait for `/healthz`. Its
+/// token is the initial admin token, if this start bootstrapped the database.
+fn start(name: &str, launch: &Launch) -> Server {
     let dir = std::env::temp_dir().join(format!("vpass-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("creating the data folder");
@@ -111,13 +131,19 @@ fn start(name: &str, database_url: Option<&str>) -> Server {
         "--data-dir",
     ])
     .arg(dir.join("data"))
-    .env_remove("VPASS_KEK")
     .env_remove("VPASS_DATABASE_URL")
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(log);
-    if let Some(url) = database_url {
+    match launch.kek {
+        Some(kek) => cmd.env("VPASS_KEK", kek),
+        None => cmd.env_remove("VPASS_KEK"),
+    };
+    if let Some(url) = launch.database_url {
         cmd.args(["--database-url", url]);
+    }
+    if let Some(url) = launch.public_url {
+        cmd.args(["--public-url", url]);
     }
     let child = cmd.spawn().expect("spawning vpass serve");
     let mut server = Server {
@@ -125,6 +151,7 @@ fn start(name: &str, database_url: Option<&str>) -> Server {
         base: format!("http://127.0.0.1:{port}"),
         token: String::new(),
         dir,
+        behind: Vec::new(),
     };
     let health = agent();
     for _ in 0..1200 {
@@ -138,14 +165,90 @@ fn start(name: &str, database_url: Option<&str>) -> Server {
             .is_ok_and(|r| r.status() == 200)
         {
             server.token = std::fs::read_to_string(server.dir.join("data/initial-admin-token"))
-                .expect("initial admin token")
-                .trim()
-                .to_owned();
+                .map(|t| t.trim().to_owned())
+                .unwrap_or_default();
             return server;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("vpass serve did not become ready");
+}
+
+/// The `haproxy` executable, or why there is none.
+fn haproxy_bin() -> Result<&'static str, String> {
+    ["haproxy", "/usr/sbin/haproxy"]
+        .into_iter()
+        .find(|exe| {
+            Command::new(exe)
+                .arg("-v")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .ok_or_else(|| "haproxy not found (scripts/scaleout-setup.sh installs it)".into())
+}
+
+/// Three `vpass serve` on the PostgreSQL database `database_url` (one KEK; the first
+/// bootstraps, the others load) behind HAProxy with the recipe's configuration,
+/// `examples/haproxy.cfg`, on free loopback ports. The returned server is the balancer.
+fn start_behind_haproxy(database_url: &str) -> Result<Server, String> {
+    let haproxy = haproxy_bin()?;
+    let port = free_port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let kek = vpass_issuer::crypto::random_hex(32);
+    let launch = Launch {
+        database_url: Some(database_url),
+        kek: Some(&kek),
+        public_url: Some(&public_url),
+    };
+    let behind: Vec<Server> = ["a", "b", "c"]
+        .into_iter()
+        .map(|name| start(&format!("haproxy-{name}"), &launch))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("vpass-bench-haproxy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating the balancer's folder");
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/haproxy.cfg"),
+    )
+    .expect("examples/haproxy.cfg");
+    let mut places = vec![(8080, format!("127.0.0.1:{port}"))];
+    places.push((8404, format!("127.0.0.1:{}", free_port())));
+    for (n, s) in (8081..).zip(&behind) {
+        places.push((n, s.base.trim_start_matches("http://").to_owned()));
+    }
+    let cfg = places.into_iter().fold(template, |cfg, (from, to)| {
+        cfg.replace(&format!("127.0.0.1:{from}"), &to)
+    });
+    std::fs::write(dir.join("haproxy.cfg"), cfg).expect("haproxy.cfg");
+    let log = std::fs::File::create(dir.join("haproxy.log")).expect("log file");
+    let child = Command::new(haproxy)
+        .arg("-db")
+        .arg("-f")
+        .arg(dir.join("haproxy.cfg"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting haproxy: {e}"))?;
+    let balancer = Server {
+        child,
+        base: public_url,
+        token: behind[0].token.clone(),
+        dir,
+        behind,
+    };
+    let health = agent();
+    for _ in 0..200 {
+        if health
+            .get(&format!("{}/healthz", balancer.base))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Ok(balancer);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err("haproxy did not answer /healthz".into())
 }
 
 /// A valid IIN for volunteer number `n` (birth dates in the 1990s, a serial, and the check
@@ -328,7 +431,19 @@ fn single_issue(
 }
 
 fn bench_backend(slug: &str, name: &str, database_url: Option<&str>, plan: &Plan) {
-    let server = Arc::new(start(slug, database_url));
+    let server = start(
+        slug,
+        &Launch {
+            database_url,
+            ..Launch::default()
+        },
+    );
+    bench_server(name, server, plan);
+}
+
+/// The measurements against `server` (a `vpass serve` or a balancer), printed under `name`.
+fn bench_server(name: &str, server: Server, plan: &Plan) {
+    let server = Arc::new(server);
     let template = Arc::new(template());
     let batch_agent = agent();
     let mut next = 0usize;
@@ -433,10 +548,11 @@ fn bench_backend(slug: &str, name: &str, database_url: Option<&str>, plan: &Plan
 /// settings; or the reason why not.
 fn fresh_pg_database(
     rt: &tokio::runtime::Runtime,
+    suffix: &str,
 ) -> Result<(String, String, String, String), String> {
     let admin_url = std::env::var("VPASS_BENCH_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("vpass_bench_{}", std::process::id());
+    let name = format!("vpass_bench_{}{suffix}", std::process::id());
     let settings = rt.block_on(async {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
@@ -508,7 +624,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    match fresh_pg_database(&rt) {
+    match fresh_pg_database(&rt, "") {
         Ok((url, admin_url, name, settings)) => {
             bench_backend(
                 "postgres",
@@ -521,6 +637,25 @@ fn main() {
         Err(reason) => {
             println!();
             println!("== PostgreSQL == SKIPPED: {reason}");
+        }
+    }
+
+    // The scale-out deployment: three instances on one PostgreSQL database behind HAProxy.
+    let title = "3 × vpass serve on one PostgreSQL behind HAProxy (examples/haproxy.cfg)";
+    match fresh_pg_database(&rt, "_haproxy") {
+        Ok((url, admin_url, name, settings)) => {
+            match start_behind_haproxy(&url) {
+                Ok(balancer) => bench_server(&format!("{title}, {settings}"), balancer, &plan),
+                Err(reason) => {
+                    println!();
+                    println!("== {title} == SKIPPED: {reason}");
+                }
+            }
+            drop_pg_database(&rt, &admin_url, &name);
+        }
+        Err(reason) => {
+            println!();
+            println!("== {title} == SKIPPED: {reason}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Scale-out as DESIGN.md promises it: three `vpass serve` instances on one PostgreSQL
 //! database behind HAProxy, driven through the balancer by several clients while one instance
-//! is killed with `kill -9` and restarted. The deployment recipe in docs/operations.md
-//! ("Several instances behind HAProxy") is the configuration this test writes.
+//! is killed with `kill -9` and restarted. HAProxy runs the deployment recipe's configuration,
+//! `examples/haproxy.cfg` (docs/operations.md, "Several instances behind HAProxy"), with free
+//! loopback ports.
 //!
 //! Needs HAProxy (`scripts/scaleout-setup.sh` installs it) and the PostgreSQL server on
 //! 127.0.0.1:5432 (`VPASS_TEST_PG_URL`); without them the test skips, and under CI it fails
@@ -19,7 +20,7 @@ use vpass_credential::keys::PublicKey;
 use vpass_credential::time::{Clock, SystemClock};
 
 use crate::issuer::{agent, free_port, hours_request, iin, launch, Launch, Server};
-use crate::util::{missing, stdout, vpass, TempDir};
+use crate::util::{missing, repo_root, stdout, vpass, TempDir};
 
 /// Client threads sending requests through the balancer.
 const CLIENTS: usize = 4;
@@ -131,51 +132,23 @@ fn haproxy_bin() -> Option<PathBuf> {
     None
 }
 
-/// The HAProxy configuration of the recipe in docs/operations.md: a frontend on `port`, the
-/// instances on `backends` checked on `/healthz`, failed connections retried on another
-/// instance, and a statistics page on `stats_port`.
+/// The HAProxy configuration of the recipe (`examples/haproxy.cfg`, quoted in
+/// docs/operations.md) with free loopback ports in place of its addresses: the frontend
+/// (8080), the statistics page (8404) and the three instances (8081-8083).
 fn haproxy_config(port: u16, stats_port: u16, backends: &[u16]) -> String {
-    let mut cfg = format!(
-        "global
-    maxconn 1024
-
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-    timeout check 1s
-    # Every vpass write carries an Idempotency-Key, so a request may be sent again: on a
-    # refused connection to another instance, and also when an instance died before
-    # answering (the answer is replayed if the first attempt committed).
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response
-
-frontend vpass
-    bind 127.0.0.1:{port}
-    default_backend vpass
-
-backend vpass
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri /healthz
-    http-check expect status 200
-    default-server check inter 200ms fall 2 rise 2
-"
-    );
-    for (i, p) in backends.iter().enumerate() {
-        cfg.push_str(&format!("    server {} 127.0.0.1:{p}\n", name(i)));
-    }
-    cfg.push_str(&format!(
-        "
-listen stats
-    bind 127.0.0.1:{stats_port}
-    stats enable
-    stats uri /stats
-"
-    ));
-    cfg
+    let template = std::fs::read_to_string(repo_root().join("examples/haproxy.cfg"))
+        .expect("examples/haproxy.cfg");
+    let mut places = vec![(8080, port), (8404, stats_port)];
+    places.extend((8081..).zip(backends.iter().copied()));
+    places.into_iter().fold(template, |cfg, (from, to)| {
+        let from = format!("127.0.0.1:{from}");
+        assert_eq!(
+            cfg.matches(&from).count(),
+            1,
+            "{from} in examples/haproxy.cfg"
+        );
+        cfg.replace(&from, &format!("127.0.0.1:{to}"))
+    })
 }
 
 /// Instance names: a, b, c.
