@@ -208,29 +208,33 @@ impl Balancer {
         balancer
     }
 
-    /// Whether HAProxy's health checks show instance `server` as UP (its statistics CSV).
-    fn is_up(&self, server: &str) -> bool {
-        let Ok(mut resp) = agent().get(&self.stats).call() else {
-            return false;
-        };
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
+    /// Column `column` of instance `server` in HAProxy's statistics (CSV).
+    fn stat(&self, server: &str, column: &str) -> Option<String> {
+        let mut resp = agent().get(&self.stats).call().ok()?;
+        let text = resp.body_mut().read_to_string().ok()?;
         let mut lines = text.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("# ")
-            .split(',')
-            .collect();
+        let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
         let col = |n: &str| header.iter().position(|h| *h == n);
-        let (Some(px), Some(sv), Some(st)) = (col("pxname"), col("svname"), col("status")) else {
-            return false;
-        };
-        lines.any(|l| {
+        let (px, sv, wanted) = (col("pxname")?, col("svname")?, col(column)?);
+        lines.find_map(|l| {
             let cells: Vec<&str> = l.split(',').collect();
-            cells.get(px) == Some(&"vpass")
-                && cells.get(sv) == Some(&server)
-                && cells.get(st).is_some_and(|s| s.starts_with("UP"))
+            (cells.get(px) == Some(&"vpass") && cells.get(sv) == Some(&server))
+                .then(|| cells.get(wanted).map(|c| (*c).to_owned()))
+                .flatten()
         })
+    }
+
+    /// Whether HAProxy's health checks show instance `server` as UP.
+    fn is_up(&self, server: &str) -> bool {
+        self.stat(server, "status")
+            .is_some_and(|s| s.starts_with("UP"))
+    }
+
+    /// How many 2xx answers instance `server` gave through the balancer.
+    fn answers_2xx(&self, server: &str) -> u64 {
+        self.stat(server, "hrsp_2xx")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -508,12 +512,17 @@ fn three_instances_behind_haproxy_survive_kill9_of_one_and_lose_or_duplicate_not
         std::thread::sleep(Duration::from_millis(25));
         balancer.is_up("b")
     });
+    let b_answers_at_restart = balancer.answers_2xx("b");
     restarted.store(true, Ordering::SeqCst);
     for c in clients {
         c.join().expect("client thread");
     }
     assert!(down_seen, "HAProxy never marked the killed instance DOWN");
     assert!(up_again, "HAProxy did not take the restarted instance back");
+    assert!(
+        balancer.answers_2xx("b") > b_answers_at_restart,
+        "the restarted instance answered nothing through the balancer"
+    );
     let outcomes = std::mem::take(&mut *outcomes.lock().expect("lock"));
     let acked: Vec<&Acked> = outcomes.iter().flat_map(|o| &o.acked).collect();
     // Each client's first half: its registration, 6 issuances, 5 revocations, 2 batches and
