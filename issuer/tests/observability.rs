@@ -324,6 +324,17 @@ async fn log_of_the_main_flows_holds_no_iin_token_or_credential(h: Harness) {
             );
         }
     }
+    // Nor the sealed IINs and their blind index, in any encoding.
+    let stored = stored_iins(&h).await;
+    assert_eq!(stored.len(), 4 * 2, "four volunteers");
+    for bytes in stored {
+        for form in byte_forms(&bytes) {
+            assert!(
+                !text.contains(&form),
+                "a sealed IIN or its index in the log:\n{text}"
+            );
+        }
+    }
     for token in [&h.token, &officer, &wrong] {
         let secret = token.splitn(3, '_').nth(2).unwrap();
         assert!(secret.len() >= 16, "{token}");
@@ -365,6 +376,30 @@ async fn log_of_the_main_flows_holds_no_iin_token_or_credential(h: Harness) {
     if h.db_url.starts_with("postgres") {
         assert!(text.contains("sqlx::query"), "{text}");
     }
+}
+
+/// Every volunteer's sealed IIN and IIN blind index, as stored.
+async fn stored_iins(h: &Harness) -> Vec<Vec<u8>> {
+    let sql = "SELECT iin_sealed, iin_index FROM volunteers";
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = if h.db_url.starts_with("postgres") {
+        let pool = sqlx::postgres::PgPool::connect(&h.db_url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::sqlite::SqlitePool::connect(&h.db_url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+    };
+    rows.into_iter().flat_map(|(a, b)| [a, b]).collect()
+}
+
+/// Bytes as hex and in the four base64 alphabets and paddings.
+fn byte_forms(bytes: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms = vec![bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()];
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        forms.push(engine.encode(bytes));
+    }
+    forms
 }
 
 async fn internal_error_is_logged_under_the_request_id_it_answers(h: Harness) {

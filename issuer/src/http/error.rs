@@ -117,8 +117,8 @@ impl ApiError {
     /// else a random one.
     ///
     /// Logged here, where it is made, rather than by a middleware from the response: an
-    /// internal error may end as a batch row's error or in a CLI command, never as a response.
-    /// The event is inside the request's span, so its line names the request too.
+    /// internal error may end in a batch's report of rows or in a CLI command and never
+    /// become a response. The event is inside the request's span: its line names the request.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         let reference = super::trace::current()
             .map(|id| id.to_string())

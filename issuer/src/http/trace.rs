@@ -46,10 +46,10 @@ impl RequestId {
         let bytes = value.as_bytes();
         let valid = (1..=MAX_REQUEST_ID).contains(&bytes.len())
             && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
-        // Visible ASCII, checked just above: the conversion cannot fail.
-        valid
-            .then(|| value.to_str().ok().map(|s| RequestId(s.to_owned())))
-            .flatten()
+        if !valid {
+            return None;
+        }
+        value.to_str().ok().map(|s| RequestId(s.to_owned()))
     }
 
     /// A fresh random id (a UUID).
