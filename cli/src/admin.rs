@@ -104,6 +104,8 @@ pub struct DataArgs {
 }
 
 pub fn run(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
+    // Warnings and errors of the issuer library (an internal error's cause) on stderr.
+    crate::log::init("warn", false)?;
     match cmd {
         AdminCmd::RootKey(args) => root_key(args),
         AdminCmd::AddOperator(args) => add_operator(args),

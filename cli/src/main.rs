@@ -12,6 +12,7 @@ mod bench;
 mod demo;
 mod issue;
 mod keys;
+mod log;
 mod present;
 mod qr;
 mod serve;

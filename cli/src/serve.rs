@@ -23,7 +23,8 @@ long name, e.g. listen = \"0.0.0.0:8080\"; flags override environment variables,
 override the file. The key-encryption key that seals the private keys in the database \
 comes from VPASS_KEK (64 hex digits or base64url of 32 bytes) or, if unset, from \
 <data-dir>/kek, created with mode 0600 on the first start. The first start also writes an \
-admin API token to <data-dir>/initial-admin-token (mode 0600). See docs/operations.md."
+admin API token to <data-dir>/initial-admin-token (mode 0600). Logs go to standard error, \
+filtered by VPASS_LOG or RUST_LOG (default info). See docs/operations.md."
 )]
 pub struct ServeArgs {
     /// TOML file of settings: keys are the long flag names below (listen = "0.0.0.0:8080").
@@ -76,6 +77,10 @@ pub struct ServeArgs {
     /// closes their connections.
     #[arg(long, env = "VPASS_SHUTDOWN_TIMEOUT_SECS", default_value_t = vpass_issuer::service::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     shutdown_timeout_secs: u64,
+    /// A second address serving GET /metrics (Prometheus) without a token, for an internal
+    /// network; without it, /metrics on --listen needs an admin's or auditor's token.
+    #[arg(long, env = "VPASS_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// A number of connections, at least 1.
@@ -114,11 +119,13 @@ impl ServeArgs {
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             max_connections: self.max_connections,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            metrics_listen: self.metrics_listen,
         }
     }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::log::init("info", true)?;
     let config = args.config();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,6 +11,11 @@
 //! its Ed25519 key, the trust-list root key and a first admin whose token is written to
 //! `<data-dir>/initial-admin-token` (mode 0600). The data folder is private ([`datadir`]).
 //!
+//! **Operations.** Requests are traced with `tracing` ([`http::trace`]: a request id, a span
+//! and one log line per request) and counted in Prometheus metrics ([`metrics`]); the
+//! library logs through `tracing` only and installs no subscriber (`vpass serve` does).
+//! Its startup lines are events of the target [`STARTUP`].
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = vpass_issuer::Config::default_with_data_dir("vpass-data".into());
@@ -22,6 +27,7 @@ pub mod audit;
 pub mod crypto;
 pub mod datadir;
 pub mod http;
+pub mod metrics;
 pub mod offices;
 pub mod service;
 pub mod store;
@@ -41,6 +47,11 @@ use tokio::task::JoinSet;
 pub use http::app;
 pub use service::{Config, Limits, Opened, Service, StartError};
 
+/// The `tracing` target of the startup lines (first start, root key, KEK source, metrics
+/// address): what an operator must see, whatever the log filter (`vpass serve` always shows
+/// it).
+pub const STARTUP: &str = "vpass::startup";
+
 /// Open (bootstrapping on first start) and serve until Ctrl-C or SIGTERM. `ready` is called
 /// with the bound address once the service accepts connections.
 pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), StartError> {
@@ -56,6 +67,9 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
 /// then is disconnected) and at most [`Config::max_connections`] at once (beyond it,
 /// connections wait in the listen queue); the body read timeout is applied where bodies are
 /// read ([`http::extract::Body`]). `axum::serve` offers none of these limits, hence this loop.
+///
+/// With [`Config::metrics_listen`], a second listener serves `GET /metrics` without a token
+/// ([`http::metrics::open_router`]) under the same connection limits, until the same stop.
 pub async fn serve_until(
     config: Config,
     ready: impl FnOnce(SocketAddr),
@@ -63,36 +77,68 @@ pub async fn serve_until(
 ) -> Result<(), StartError> {
     let opened = service::open(&config).await?;
     if let Some(path) = &opened.initial_admin_token {
-        eprintln!(
+        tracing::info!(
+            target: STARTUP,
             "vpass serve: first start: national office, its signing key and the trust-list root \
              key created; the admin API token is in {} (mode 0600, shown once: store it and \
              delete the file)",
             path.display()
         );
     }
-    eprintln!(
+    tracing::info!(
+        target: STARTUP,
         "vpass serve: root key (pin it in verifiers): {}",
         opened.service.root_did()
     );
-    eprintln!("vpass serve: key-encryption key from {}", opened.kek_source);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Io {
-            what: "listening on",
-            path: config.listen.to_string().into(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Io {
-        what: "listening on",
-        path: config.listen.to_string().into(),
-        source,
-    })?;
+    tracing::info!(
+        target: STARTUP,
+        "vpass serve: key-encryption key from {}",
+        opened.kek_source
+    );
+    let (listener, addr) = bind(config.listen).await?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => {
+            let (listener, addr) = bind(at).await?;
+            tracing::info!(
+                target: STARTUP,
+                "vpass serve: metrics (no token) on http://{addr}/metrics"
+            );
+            Some(listener)
+        }
+        None => None,
+    };
     ready(addr);
     let service = Arc::new(opened.service);
     let purger = tokio::spawn(purge_periodically(service.clone()));
-    accept_until(listener, app(service), &config, stop).await;
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api = async {
+        accept_until(listener, app(service.clone()), &config, stop).await;
+        let _ = stop_metrics.send(());
+    };
+    let metrics = async {
+        if let Some(listener) = metrics_listener {
+            let router = http::metrics::open_router(service.clone());
+            let stopped = async {
+                let _ = metrics_stopped.await;
+            };
+            accept_until(listener, router, &config, stopped).await;
+        }
+    };
+    tokio::join!(api, metrics);
     purger.abort();
     Ok(())
+}
+
+/// A listener on `at`, and the address it got.
+async fn bind(at: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let io = |source| StartError::Io {
+        what: "listening on",
+        path: at.to_string().into(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(at).await.map_err(io)?;
+    let addr = listener.local_addr().map_err(io)?;
+    Ok((listener, addr))
 }
 
 /// Accept and serve connections until `stop`, then shut down within the configured deadline.
@@ -124,7 +170,7 @@ async fn accept_until(
                 Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little, keep serving.
-                    eprintln!("vpass serve: accepting a connection failed: {e}");
+                    tracing::warn!(error = %e, "accepting a connection failed");
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
@@ -153,9 +199,9 @@ async fn accept_until(
         .await
         .is_err()
     {
-        eprintln!(
-            "vpass serve: {} connection(s) still open after {} s; closing them",
-            connections.len(),
+        tracing::warn!(
+            connections = connections.len(),
+            "connections still open after {} s; closing them",
             deadline.as_secs()
         );
     }
@@ -174,9 +220,9 @@ async fn purge_periodically(service: Arc<Service>) {
         match service.purge_expired().await {
             Ok((0, _)) => {}
             Ok((records, _)) => {
-                eprintln!("vpass serve: purged {records} expired idempotency records");
+                tracing::info!(records, "purged expired idempotency records");
             }
-            Err(e) => eprintln!("vpass serve: purging expired records failed: {e}"),
+            Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
         }
     }
 }

@@ -24,6 +24,7 @@ use vpass_credential::vcjwt;
 use crate::audit::{self, AuditEntry};
 use crate::crypto::{self, Kek};
 use crate::http::error::ApiError;
+use crate::metrics::Metrics;
 use crate::offices;
 use crate::store::{
     ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, Linked, NewCredential, NewFacts,
@@ -111,6 +112,9 @@ pub struct Config {
     /// Time a graceful stop (Ctrl-C, SIGTERM) waits for requests in progress before it
     /// closes their connections.
     pub shutdown_timeout: Duration,
+    /// A second address serving `GET /metrics` without a token (for an internal network);
+    /// none by default (the API's `/metrics` needs an admin's or auditor's token).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -131,6 +135,7 @@ impl Config {
             body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            metrics_listen: None,
         }
     }
 
@@ -309,6 +314,8 @@ pub struct Service {
     request_key: [u8; 32],
     /// The caps of the plausibility checks.
     caps: HoursCaps,
+    /// This instance's Prometheus metrics.
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Service {
@@ -798,6 +805,7 @@ impl Service {
             blind_key: kek.derive(volunteers::BLIND_INDEX_PURPOSE),
             request_key: kek.derive(REQUEST_HASH_PURPOSE),
             caps: HoursCaps::default(),
+            metrics: Metrics::new(),
         })
     }
 
@@ -849,6 +857,11 @@ impl Service {
     /// The storage.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// This instance's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The root key's did:key.
@@ -984,6 +997,9 @@ impl Service {
             .store
             .issue_linked(idem, &new, &req.facts, &self.caps, &sign, &entry)
             .await?;
+        if let Answer::Fresh(_) = answer {
+            self.metrics.issued(office_id, req.kind.type_name(), 1);
+        }
         self.open_answer(idem, 201, answer)
     }
 
@@ -1373,7 +1389,17 @@ impl Service {
             let token = sign_credential(req, id, &signer, p.list_url, p.index, now)?;
             Ok((self.seal_token(id, &token), token))
         };
+        // The types of the rows issued, for the metrics (the last answer built is committed).
+        let issued_kinds = std::sync::Mutex::new(Vec::new());
         let respond = |done: &[Result<Placed, Refusal>]| -> Vec<u8> {
+            *issued_kinds
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = valid
+                .iter()
+                .zip(done)
+                .filter(|(_, outcome)| outcome.is_ok())
+                .map(|((_, _, req), _)| req.kind.type_name())
+                .collect();
             let mut issued = Vec::new();
             let mut all_errors = errors.clone();
             for ((row, id, _), outcome) in valid.iter().zip(done) {
@@ -1412,6 +1438,15 @@ impl Service {
             .store
             .issue_batch_linked(&idem, &items, &facts, &self.caps, &audits, &sign, &respond)
             .await?;
+        if let Answer::Fresh(_) = answer {
+            let kinds = issued_kinds
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for kind in CredentialKind::ALL {
+                let n = kinds.iter().filter(|k| **k == kind.type_name()).count();
+                self.metrics.issued(office_id, kind.type_name(), n as u64);
+            }
+        }
         self.open_answer(&idem, 200, answer)
     }
 
@@ -1490,7 +1525,13 @@ impl Service {
         let publish = |key: &ActiveKey, row: &StatusListRow, revoked: &[u64]| {
             self.sign_status_list(key, row, revoked)
         };
+        // The revoked credential's office and type, for the metrics.
+        let revoked = std::sync::Mutex::new(None);
         let respond = |row: &CredentialRow| {
+            *revoked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((row.office_id.clone(), row.kind.clone()));
             let mut v = self.credential_json(row);
             // The token opened under this KEK when it was issued; if it no longer opens, the
             // answer leaves it out rather than failing the revocation.
@@ -1513,6 +1554,12 @@ impl Service {
             .store
             .revoke(&idem, &rev, &publish, &respond, &entry)
             .await?;
+        let revoked = revoked
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Answer::Fresh(_), Some((office, kind))) = (&answer, revoked) {
+            self.metrics.revoked(&office, &kind);
+        }
         self.open_answer(&idem, 200, answer)
     }
 

@@ -553,6 +553,33 @@ fn hostile_cases(
         );
     }
 
+    // The metrics: no, a wrong or a huge token, a hostile request id, the wrong method, a
+    // hostile suffix.
+    for (auth, request_id) in [
+        (None, None),
+        (Some("Bearer vpass_0000"), None),
+        (Some("bearer vpass_0000"), Some("x".repeat(20_000))),
+        (Some(&*"B".repeat(16_000)), Some("a\tb".to_owned())),
+    ] {
+        let mut req = request("GET", "/metrics", auth, None, None, "");
+        if let Some(id) = request_id {
+            req.headers_mut()
+                .insert("x-request-id", id.parse().unwrap());
+        }
+        add(("GET", "/metrics"), req);
+    }
+    for (method, uri) in [
+        ("POST", "/metrics"),
+        ("DELETE", "/metrics"),
+        ("GET", "/metrics%FF"),
+        ("GET", "/metrics/%00"),
+    ] {
+        add(
+            ("GET", "/metrics"),
+            request(method, uri, auth, None, Some("application/json"), "{}"),
+        );
+    }
+
     // Public documents: the wrong method, a hostile suffix.
     for (template, uri) in [
         ("/healthz", "/healthz"),

@@ -1391,3 +1391,75 @@ fn r5_api_tokens_come_from_a_file_or_standard_input() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--token-file"));
 }
+
+/// `vpass serve` logs to standard error through `VPASS_LOG`: the startup lines (where the first
+/// admin token is, the root key) show even when the filter asks for errors only, requests are
+/// then not logged, and the answers still carry `x-request-id`; a filter that does not parse
+/// is refused before anything starts.
+#[test]
+fn serve_logs_startup_lines_whatever_the_filter_and_refuses_a_bad_one() {
+    let dir = TempDir::new("issuer-log-filter");
+    let data = dir.0.join("data");
+    let out = Command::new(vpass_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("VPASS_LOG", "info,[")
+        .output()
+        .expect("running vpass serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("VPASS_LOG: bad log filter"), "{stderr}");
+    assert!(!data.exists(), "nothing created");
+
+    let port = free_port();
+    let log = std::fs::File::create(dir.0.join("serve.log")).expect("log file");
+    let child = Command::new(vpass_bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_remove("VPASS_KEK")
+        .env_remove("VPASS_DATABASE_URL")
+        .env("VPASS_LOG", "error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawning vpass serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        data,
+        token: String::new(),
+    };
+    // Readiness: a bounded number of tries, not a timing assertion.
+    let mut answer = None;
+    for _ in 0..600 {
+        if let Ok(resp) = agent()
+            .get(&format!("{}/healthz", server.base))
+            .header("x-request-id", "e2e-log-filter")
+            .call()
+        {
+            answer = Some(resp);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let answer = answer.expect("vpass serve did not become ready");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"e2e-log-filter"[..])
+    );
+    drop(server);
+    let log = std::fs::read_to_string(dir.0.join("serve.log")).expect("serve.log");
+    assert!(log.contains("initial-admin-token"), "{log}");
+    assert!(
+        log.contains("root key (pin it in verifiers): did:key:"),
+        "{log}"
+    );
+    assert!(!log.contains("answered status="), "{log}");
+}

@@ -5,7 +5,7 @@
 //! tests key on it; validation failures reuse the credential core's codes such as
 //! `INVALID_FIELD`), `field` is the JSON path or header at fault. `type` is
 //! `urn:vpass:problem:<code in lower case>`. 5xx bodies say nothing internal: the cause goes to
-//! standard error, with the same `instance` id the client sees.
+//! the log ([`ApiError::internal`]) with the reference the client sees, the request's id.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -112,14 +112,22 @@ impl ApiError {
         )
     }
 
-    /// 500, logging `cause` (never sent to the client).
+    /// 500, logging `cause` (never sent to the client) at `error` with a reference the
+    /// client sees: the request's id while a request is served ([`super::trace::current`]),
+    /// else a random one.
+    ///
+    /// Logged here, where it is made, rather than by a middleware from the response: an
+    /// internal error may end in a batch's report of rows or in a CLI command and never
+    /// become a response. The event is inside the request's span: its line names the request.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
-        let instance = crate::crypto::random_hex(8);
-        eprintln!("vpass serve: internal error {instance}: {cause}");
+        let reference = super::trace::current()
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| crate::crypto::random_hex(8));
+        tracing::error!(reference = %reference, cause = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
-            format!("internal error; reference {instance}"),
+            format!("internal error; reference {reference}"),
         )
     }
 

@@ -3,6 +3,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET /healthz` | anyone | `{"status":"ok"}` once the database answers |
+//! | `GET /metrics` | admin, auditor | Prometheus metrics ([`crate::metrics`]) |
 //! | `GET /api/v1/openapi.json` | anyone | the OpenAPI 3.1 document ([`publish::OPENAPI`]) |
 //! | `POST /api/v1/credentials` | admin, officer | issue (needs `Idempotency-Key`) |
 //! | `GET /api/v1/credentials?office=&type=&…` | any operator (officers: own office) | metadata, newest first |
@@ -26,13 +27,16 @@
 //! beyond). Operator routes are rate-limited per token (and per client address for requests
 //! without a valid token; see [`extract::Auth`]); publication routes are not. Every error is
 //! an RFC 9457 problem ([`error::ApiError`]), unmatched paths (404) and methods (405) and
-//! unreadable path parameters ([`extract::Path`]) included; see docs/api.md.
+//! unreadable path parameters ([`extract::Path`]) included; see docs/api.md. Every response
+//! carries `x-request-id`, and every request is logged in one line ([`trace`]).
 
 pub mod credentials;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod offices;
 pub mod publish;
+pub mod trace;
 pub mod volunteers;
 
 use std::sync::Arc;
@@ -58,6 +62,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(credentials::router())
+        .merge(metrics::router())
         .merge(offices::router())
         .merge(publish::router())
         .merge(volunteers::router())
@@ -74,6 +79,12 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::count_refused_writes,
+        ))
+        // Outermost, after the fallbacks (so that they have it too): request id, span, log
+        // line and metrics of every request.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::observe,
         ))
         .with_state(state)
 }

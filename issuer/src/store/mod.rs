@@ -545,11 +545,28 @@ pub struct FactRow {
     pub entry: Option<String>,
 }
 
+/// How much of one database connection pool is in use (the metrics' pool gauges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Which pool: `main`, or SQLite's `read` and `write`.
+    pub pool: &'static str,
+    /// Connections lent out now.
+    pub in_use: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
 /// The issuer's storage.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Create or upgrade the schema.
     async fn migrate(&self) -> Result<()>;
+    /// The connection pools' use now (nothing is asked of the database).
+    fn pool_use(&self) -> Vec<PoolUse> {
+        Vec::new()
+    }
     /// A setting, if set.
     async fn setting(&self, name: &str) -> Result<Option<String>>;
     /// Write the first-start records (fails if they exist).

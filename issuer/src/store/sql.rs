@@ -180,6 +180,13 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The pools: `read` and `write` (for an in-memory database, one pool under both names).
+    fn pools(&self) -> Vec<(&'static str, &SqlitePool)> {
+        vec![("read", &self.pool), ("write", &self.write)]
+    }
+}
+
 /// PostgreSQL storage: several `vpass serve` instances may share one database.
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -215,6 +222,22 @@ impl PgStore {
     async fn run_migrations(&self) -> Result<()> {
         Migrator::new(PG_MIGRATIONS).await?.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The pool: `main` (reads and writes share it).
+    fn pools(&self) -> Vec<(&'static str, &PgPool)> {
+        vec![("main", &self.pool)]
+    }
+}
+
+/// A pool's use now.
+fn pool_use<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolUse {
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    PoolUse {
+        pool: name,
+        in_use: pool.size().saturating_sub(idle),
+        idle,
+        max: pool.options().get_max_connections(),
     }
 }
 
@@ -1439,6 +1462,13 @@ macro_rules! impl_store {
         impl Store for $store {
             async fn migrate(&self) -> Result<()> {
                 self.run_migrations().await
+            }
+
+            fn pool_use(&self) -> Vec<PoolUse> {
+                self.pools()
+                    .into_iter()
+                    .map(|(name, pool)| pool_use(name, pool))
+                    .collect()
             }
 
             async fn setting(&self, name: &str) -> Result<Option<String>> {

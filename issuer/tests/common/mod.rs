@@ -407,3 +407,29 @@ pub async fn raw_dump(h: &Harness) -> Vec<u8> {
         out
     }
 }
+
+/// Every way an IIN could show in bytes: as text, as hex, and in base64/base64url at each of
+/// the three byte alignments (an SD-JWT disclosure is base64url of JSON holding it).
+pub fn iin_forms_with_hex(iin: &str) -> Vec<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms = vec![iin.as_bytes().to_vec()];
+    for shift in 0..3usize {
+        let mut bytes = vec![b'"'; shift];
+        bytes.extend_from_slice(iin.as_bytes());
+        for engine in [&STANDARD, &URL_SAFE_NO_PAD] {
+            let enc = engine.encode(&bytes);
+            // Drop the characters that also depend on the bytes before and after.
+            let skip = (shift * 4).div_ceil(3);
+            let keep = (bytes.len() * 4) / 3;
+            forms.push(enc.as_bytes()[skip..keep].to_vec());
+        }
+    }
+    forms.push(
+        iin.bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes(),
+    );
+    forms
+}
