@@ -205,12 +205,17 @@ impl TlsArgs {
             Some(path) => format!("the system's root certificates and {}", path.display()),
             None => "the system's root certificates".into(),
         };
+        use rustls::CertificateError as E;
         let hint = match cert {
-            rustls::CertificateError::UnknownIssuer => {
+            E::UnknownIssuer => {
                 "the server's certificate is signed by an unknown issuer; give the CA \
                  certificate that signed it with --ca-cert FILE (or VPASS_CA_CERT)"
             }
-            _ => "the server's certificate is not valid for this URL",
+            E::NotValidForName | E::NotValidForNameContext { .. } => {
+                "the server's certificate does not name this host"
+            }
+            E::Expired | E::ExpiredContext { .. } => "the server's certificate has expired",
+            _ => "the server's certificate was refused",
         };
         anyhow::Error::new(error).context(format!(
             "TLS: {hint} (checked against {trusted}); nothing was sent"
