@@ -5,8 +5,8 @@
 //! Through the service (`--server URL --token T`, also from `VPASS_SERVER` and `VPASS_TOKEN`),
 //! every write carries an `Idempotency-Key`: a fresh random one, or `--idempotency-key K` to
 //! retry an operation whose answer was lost (the service then replays the first answer and
-//! never issues twice). Plain `http://` only in this build: put the service behind a
-//! TLS-terminating proxy and call it from the same host, or use a TLS-capable client.
+//! never issues twice). The transport (https://, `--ca-cert`, and the rule that a token goes
+//! over plain http:// to this machine only) is `crate::client`'s.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,16 +19,20 @@ use vpass_credential::sdjwt::{self, PathSeg};
 use vpass_credential::vcjwt;
 use vpass_verifier::TrustStore;
 
+use crate::client::{Reply, TlsArgs, TokenClient};
+
 #[derive(Debug, Args)]
 pub struct IssueArgs {
     /// The office's private key (JWK) for local signing.
     #[arg(long, conflicts_with = "server")]
     key: Option<PathBuf>,
-    /// An office's issuer service.
+    /// An office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: Option<String>,
     #[command(flatten)]
     token: ApiToken,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// The credential as W3C VCDM 2.0 JSON; its `type` picks the credential type.
     #[arg(long)]
     claims: PathBuf,
@@ -72,11 +76,13 @@ pub struct IssueBatchArgs {
     /// Rows per request.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     part_rows: u16,
-    /// The office's issuer service.
+    /// The office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
     #[command(flatten)]
     token: ApiToken,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Prefix of the parts' idempotency keys (default: derived from the file's content).
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -89,11 +95,13 @@ pub struct RevokeArgs {
     /// Why (kept with the credential; not published).
     #[arg(long)]
     reason: String,
-    /// The office's issuer service.
+    /// The office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
     #[command(flatten)]
     token: ApiToken,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Idempotency key (default: a fresh random one, printed on stderr).
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -135,6 +143,17 @@ impl ApiToken {
             bail!("the API token is empty");
         }
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+impl ApiToken {
+    /// A token given as `--token`, or none.
+    pub fn for_tests(token: Option<&str>) -> ApiToken {
+        ApiToken {
+            token: token.map(str::to_owned),
+            token_file: None,
+        }
     }
 }
 
@@ -193,53 +212,6 @@ fn issue_locally(key_path: &Path, args: &IssueArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// The answer of the service: status and body text.
-struct Reply {
-    status: u16,
-    body: String,
-}
-
-/// POST `body` as JSON to `server` + `path` with the token and an idempotency key.
-fn post(server: &str, path: &str, token: &str, key: &str, body: &str) -> anyhow::Result<Reply> {
-    post_as(server, path, token, key, "application/json", body)
-}
-
-/// POST `body` with a content type.
-fn post_as(
-    server: &str,
-    path: &str,
-    token: &str,
-    key: &str,
-    content_type: &str,
-    body: &str,
-) -> anyhow::Result<Reply> {
-    let base = server.trim_end_matches('/');
-    if !base.starts_with("http://") {
-        bail!("--server {server}: only http:// URLs are supported by this build");
-    }
-    let url = format!("{base}{path}");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut resp = agent
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Idempotency-Key", key)
-        .header("Content-Type", content_type)
-        .send(body)
-        .with_context(|| format!("calling {url}"))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(16 * 1024 * 1024)
-        .read_to_string()
-        .with_context(|| format!("reading the answer of {url}"))?;
-    Ok(Reply { status, body })
-}
-
 /// Turn a problem+json answer into an error message.
 fn refused(reply: &Reply) -> anyhow::Error {
     let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
@@ -266,7 +238,7 @@ fn idempotency_key(given: Option<&String>) -> String {
 }
 
 fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
-    let token = &args.token.resolve()?;
+    let client = TokenClient::new(server, &args.tls, &args.token)?;
     let mut json = crate::read_json(&args.claims)?;
     let Some(map) = json.as_object_mut() else {
         bail!("{} is not a JSON object", args.claims.display());
@@ -288,11 +260,10 @@ fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
     };
     map.insert("format".into(), format.into());
     let key = idempotency_key(args.idempotency_key.as_ref());
-    let reply = post(
-        server,
+    let reply = client.post(
         "/api/v1/credentials",
-        token,
         &key,
+        "application/json",
         &json.to_string(),
     )?;
     if !(200..300).contains(&reply.status) {
@@ -446,16 +417,10 @@ fn derived_key_prefix(type_name: &str, part_rows: u16, csv: &str) -> String {
 }
 
 /// Send one part, retrying a failed connection with the same key.
-fn send_part(
-    args: &IssueBatchArgs,
-    token: &str,
-    path: &str,
-    key: &str,
-    part: &Part,
-) -> anyhow::Result<Reply> {
+fn send_part(client: &TokenClient, path: &str, key: &str, part: &Part) -> anyhow::Result<Reply> {
     let mut attempt = 1;
     loop {
-        match post_as(&args.server, path, token, key, "text/csv", &part.body) {
+        match client.post(path, key, "text/csv", &part.body) {
             Ok(reply) => return Ok(reply),
             Err(e) if attempt < PART_ATTEMPTS => {
                 eprintln!("{e:#}; trying again with the same idempotency key");
@@ -470,8 +435,8 @@ fn send_part(
 /// `vpass issue-batch`: sends the CSV file in parts, prints the ids issued (one a line), writes
 /// the per-row report; exit 1 if any row was refused.
 pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
-    let token = args.token.resolve()?;
     use std::io::IsTerminal;
+    let client = TokenClient::new(&args.server, &args.tls, &args.token)?;
 
     let csv = crate::read_input(&args.csv, MAX_BATCH_FILE)?;
     let parts = split_csv(&csv, usize::from(args.part_rows))
@@ -511,14 +476,14 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
         "sending {} rows of {} to {} in {} part(s) (idempotency keys {prefix}-part-N)",
         total,
         args.csv.display(),
-        args.server,
+        client.server(),
         parts.len()
     ));
     let mut report = Vec::with_capacity(total);
     let (mut n_issued, mut n_refused) = (0usize, 0usize);
     for (n, part) in parts.iter().enumerate() {
         let key = part_key(&prefix, n + 1);
-        let answer = send_part(&args, &token, &path, &key, part).and_then(|reply| {
+        let answer = send_part(&client, &path, &key, part).and_then(|reply| {
             if !(200..300).contains(&reply.status) {
                 return Err(refused(&reply));
             }
@@ -608,10 +573,11 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
+    let client = TokenClient::new(&args.server, &args.tls, &args.token)?;
     let key = idempotency_key(args.idempotency_key.as_ref());
     let body = serde_json::json!({"reason": args.reason}).to_string();
     let path = format!("/api/v1/credentials/{}/revoke", percent_encode(&args.id));
-    let reply = post(&args.server, &path, &args.token.resolve()?, &key, &body)?;
+    let reply = client.post(&path, &key, "application/json", &body)?;
     if !(200..300).contains(&reply.status) {
         return Err(refused(&reply));
     }

@@ -9,6 +9,7 @@
 
 mod admin;
 mod bench;
+mod client;
 mod demo;
 mod issue;
 mod keys;

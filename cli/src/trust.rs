@@ -6,7 +6,8 @@
 //! through the root chain when the root rotated) before any URL it names is fetched; then only
 //! the status lists the verified list names are fetched, at most [`MAX_SYNC_STATUS_LISTS`] of
 //! them and [`MAX_SYNC_BYTES`] in all, one at a time, each checked and staged on disk before the
-//! next. Plain `http://` is enough for integrity: the trust
+//! next. `https://` is verified as for every call (`crate::client`: system roots plus
+//! `--ca-cert`); plain `http://` is enough for integrity, as no token is sent and the trust
 //! list is signed by the pinned root key and each status list by its office's key.
 
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ use vpass_credential::limits::{
 use vpass_credential::time::{Clock, SystemClock};
 use vpass_verifier::TrustStore;
 
+use crate::client::{PublicClient, ServiceUrl, TlsArgs};
+
 /// `vpass trust …`.
 #[derive(Debug, Subcommand)]
 pub enum TrustCmd {
@@ -31,7 +34,8 @@ pub enum TrustCmd {
 /// Flags of `vpass trust sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The issuer service (http://HOST:PORT) or the trust list's URL (…/trust-list).
+    /// The issuer service (https://HOST[:PORT] or http://…) or the trust list's URL
+    /// (…/trust-list).
     #[arg(long, env = "VPASS_TRUST_FROM")]
     from: String,
     /// The national root key to pin: the did:key printed by `vpass admin root-key`, obtained
@@ -41,6 +45,8 @@ pub struct SyncArgs {
     /// The trust-store folder to create or update.
     #[arg(long, default_value = "vpass-trust")]
     trust_store: PathBuf,
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 /// Run `vpass trust …`.
@@ -57,17 +63,14 @@ fn sync(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         .map(TrustStore::parse_key_arg)
         .transpose()
         .context("--root-key")?;
-    let from = args.from.trim_end_matches('/');
+    let from = ServiceUrl::parse(&args.from).context("--from")?;
+    let from = from.as_str();
     let list_url = if from.ends_with("/trust-list") {
         from.to_owned()
     } else {
         format!("{from}/trust-list")
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = PublicClient::new(&args.tls, std::time::Duration::from_secs(30))?;
     let trust_list = fetch(&agent, &list_url, MAX_TRUST_LIST)?;
     let dir = &args.trust_store;
     // The root chain, only when the list is signed by a root this store has not reached.
@@ -138,23 +141,17 @@ fn sync(args: &SyncArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// GET `url`, at most `limit` bytes of body, 200 only.
-fn fetch(agent: &ureq::Agent, url: &str, limit: usize) -> anyhow::Result<String> {
+fn fetch(agent: &PublicClient, url: &str, limit: usize) -> anyhow::Result<String> {
     fetch_unless_missing(agent, url, limit)?.with_context(|| format!("fetching {url}: HTTP 404"))
 }
 
 /// GET `url`, at most `limit` bytes of body: `None` on 404, an error on any status but 200.
 fn fetch_unless_missing(
-    agent: &ureq::Agent,
+    agent: &PublicClient,
     url: &str,
     limit: usize,
 ) -> anyhow::Result<Option<String>> {
-    if !url.starts_with("http://") {
-        bail!("{url}: only http:// URLs are supported by this build");
-    }
-    let mut resp = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("fetching {url}"))?;
+    let mut resp = agent.get(url)?;
     match resp.status().as_u16() {
         200 => {}
         404 => return Ok(None),
@@ -171,7 +168,7 @@ fn fetch_unless_missing(
 
 /// The publisher's root chain (`GET /trust-list/chain`: a JSON array of rotation lists,
 /// oldest first); none when the service has no such route (404).
-fn fetch_chain(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<String>> {
+fn fetch_chain(agent: &PublicClient, url: &str) -> anyhow::Result<Vec<String>> {
     let limit = MAX_TRUST_LIST * (MAX_ROOT_CHAIN + 1);
     let Some(text) = fetch_unless_missing(agent, url, limit)? else {
         return Ok(Vec::new());
