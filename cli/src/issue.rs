@@ -26,7 +26,7 @@ pub struct IssueArgs {
     /// The office's private key (JWK) for local signing.
     #[arg(long, conflicts_with = "server")]
     key: Option<PathBuf>,
-    /// An office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
+    /// An office's issuer service: https://HOST:PORT (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: Option<String>,
     #[command(flatten)]
@@ -76,7 +76,7 @@ pub struct IssueBatchArgs {
     /// Rows per request.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     part_rows: u16,
-    /// The office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
+    /// The office's issuer service: https://HOST:PORT (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
     #[command(flatten)]
@@ -95,7 +95,7 @@ pub struct RevokeArgs {
     /// Why (kept with the credential; not published).
     #[arg(long)]
     reason: String,
-    /// The office's issuer service: https://HOST[:PORT] (plain http:// only to this machine).
+    /// The office's issuer service: https://HOST:PORT (plain http:// only to this machine).
     #[arg(long, env = "VPASS_SERVER")]
     server: String,
     #[command(flatten)]

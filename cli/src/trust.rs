@@ -34,7 +34,7 @@ pub enum TrustCmd {
 /// Flags of `vpass trust sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The issuer service (https://HOST[:PORT] or http://…) or the trust list's URL
+    /// The issuer service (https://HOST:PORT or http://…) or the trust list's URL
     /// (…/trust-list).
     #[arg(long, env = "VPASS_TRUST_FROM")]
     from: String,
