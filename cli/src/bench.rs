@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context};
 use clap::Args;
 use serde_json::json;
+use vpass_credential::issue::Issuance;
 use vpass_credential::keys::{Alg, Signer};
-use vpass_credential::sdjwt::{self, KbParams, OsSalts};
+use vpass_credential::sdjwt::{self, KbParams};
 use vpass_credential::{envelope, model};
 use vpass_verifier::sample::{Sample, AUD, NONCE};
 
@@ -92,21 +93,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "sample",
     )?;
     let cred = model::Credential::from_json(&claims_json)?;
-    let paths: Vec<_> = cred
-        .kind()
-        .selectively_disclosable()
-        .iter()
-        .map(|n| {
-            vec![
-                sdjwt::PathSeg::Key("credentialSubject".into()),
-                sdjwt::PathSeg::Key((*n).into()),
-            ]
-        })
-        .collect();
     let holder_public = sample.holder.public();
     let sign = || {
-        let jwt = model::to_jwt_claims(&cred, cred.valid_from(), Some(&holder_public));
-        let _ = sdjwt::issue(&sample.office, jwt, &paths, &mut OsSalts);
+        let _ = Issuance::new(&cred)
+            .holder(&holder_public)
+            .sign(&sample.office);
     };
     let present = || {
         let kb = KbParams {

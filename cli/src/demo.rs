@@ -13,9 +13,10 @@ use anyhow::{ensure, Context};
 use clap::Args;
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
+use vpass_credential::issue::Issuance;
 use vpass_credential::keys::{Signer, SigningKey};
-use vpass_credential::model::{self, Credential};
-use vpass_credential::sdjwt::{self, KbParams, OsSalts, PathSeg};
+use vpass_credential::model::Credential;
+use vpass_credential::sdjwt::{self, KbParams, OsSalts};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
 use vpass_credential::{b64, envelope};
 use vpass_verifier::i18n::Lang;
@@ -83,19 +84,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let issued_at = credential
         .valid_from()
         .max(UnixTime(now.0.min(credential.valid_until().0 - 1)));
-    let jwt = model::to_jwt_claims(&credential, issued_at, Some(&holder.public()));
-    let paths: Vec<Vec<PathSeg>> = credential
-        .kind()
-        .selectively_disclosable()
-        .iter()
-        .map(|n| {
-            vec![
-                PathSeg::Key("credentialSubject".into()),
-                PathSeg::Key((*n).into()),
-            ]
-        })
-        .collect();
-    let issued = sdjwt::issue(&office, jwt, &paths, &mut OsSalts)?;
+    let issued = Issuance::new(&credential)
+        .issued_at(issued_at)
+        .holder(&holder.public())
+        .sign(&office)?;
     crate::write_file(&dir.join("hours.sdjwt"), issued.as_bytes(), false)?;
     println!(
         "   SD-JWT VC, {} characters; national ID and region are selectively disclosable",

@@ -13,10 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use vpass_credential::issue::{Format, Issuance};
 use vpass_credential::keys::Signer;
-use vpass_credential::model::{self, Credential};
-use vpass_credential::sdjwt::{self, PathSeg};
-use vpass_credential::vcjwt;
+use vpass_credential::model::Credential;
 use vpass_verifier::TrustStore;
 
 use crate::client::{Reply, TlsArgs, TokenClient};
@@ -163,6 +162,16 @@ pub enum IssueFormat {
     Jwt,
 }
 
+impl IssueFormat {
+    /// The credential format it names.
+    fn format(self) -> Format {
+        match self {
+            IssueFormat::SdJwt => Format::SdJwt,
+            IssueFormat::Jwt => Format::VcJwt,
+        }
+    }
+}
+
 pub fn run(args: IssueArgs) -> anyhow::Result<ExitCode> {
     match (&args.key, &args.server) {
         (Some(key), _) => issue_locally(key, &args),
@@ -184,24 +193,11 @@ fn issue_locally(key_path: &Path, args: &IssueArgs) -> anyhow::Result<ExitCode> 
         ),
     };
     let iat = crate::now_or(args.at.as_deref())?;
-    let claims = model::to_jwt_claims(&credential, iat, holder.as_ref());
-    let token = match args.format {
-        IssueFormat::SdJwt => {
-            let paths: Vec<_> = credential
-                .kind()
-                .selectively_disclosable()
-                .iter()
-                .map(|name| {
-                    vec![
-                        PathSeg::Key("credentialSubject".into()),
-                        PathSeg::Key((*name).into()),
-                    ]
-                })
-                .collect();
-            sdjwt::issue(&key, claims, &paths, &mut sdjwt::OsSalts)?
-        }
-        IssueFormat::Jwt => vcjwt::issue(&key, &claims)?,
-    };
+    let token = Issuance::new(&credential)
+        .format(args.format.format())
+        .issued_at(iat)
+        .holder(holder.as_ref())
+        .sign(&key)?;
     eprintln!(
         "issued a {} signed by {} ({} characters)",
         credential.kind().type_name(),
@@ -254,11 +250,7 @@ fn issue_remotely(server: &str, args: &IssueArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--holder {h}: not a holder key"))?;
         map.insert("holder".into(), key.did_key().into());
     }
-    let format = match args.format {
-        IssueFormat::SdJwt => "sd-jwt",
-        IssueFormat::Jwt => "jwt",
-    };
-    map.insert("format".into(), format.into());
+    map.insert("format".into(), args.format.format().as_str().into());
     let key = idempotency_key(args.idempotency_key.as_ref());
     let reply = client.post(
         "/api/v1/credentials",

@@ -17,6 +17,7 @@ use crate::error::{Code, Error, Result};
 use crate::json;
 use crate::keys::{Alg, PublicKey, Signer};
 use crate::limits::{MAX_KID, MAX_TOKEN};
+use crate::Sealed;
 
 /// Header members that would let a token choose its own key or change its encoding.
 const FORBIDDEN_HEADERS: &[&str] = &["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "b64"];
@@ -93,12 +94,29 @@ pub struct UnverifiedJws<'a> {
 }
 
 /// A compact JWS whose signature verified under a key the caller trusts.
+///
+/// Only [`UnverifiedJws::verify`] makes one (it is sealed, see `Sealed` in the crate root):
+///
+/// ```compile_fail
+/// use vpass_credential::jose::{Header, VerifiedJws};
+/// fn forge(header: Header) -> VerifiedJws {
+///     VerifiedJws { header, payload: br#"{"iss":"did:web:forged"}"#.to_vec() }
+/// }
+/// ```
+///
+/// ```compile_fail,E0451
+/// use vpass_credential::jose::VerifiedJws;
+/// fn forge(real: VerifiedJws) -> VerifiedJws {
+///     VerifiedJws { payload: br#"{"iss":"did:web:forged"}"#.to_vec(), ..real }
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedJws {
     /// The protected header.
     pub header: Header,
     /// The payload bytes.
     pub payload: Vec<u8>,
+    _sealed: Sealed,
 }
 
 impl VerifiedJws {
@@ -173,6 +191,7 @@ impl UnverifiedJws<'_> {
         Ok(VerifiedJws {
             header: self.header,
             payload: self.unverified_payload,
+            _sealed: Sealed,
         })
     }
 }

@@ -24,6 +24,7 @@ use crate::json;
 use crate::keys::{PublicKey, Signer};
 use crate::limits::{CLOCK_SKEW_SECS, KB_MAX_AGE_SECS, MAX_DISCLOSURES, MAX_SD_DEPTH, MAX_TOKEN};
 use crate::time::UnixTime;
+use crate::Sealed;
 
 /// The `typ` of SD-JWT VCs vpass issues.
 pub const TYP: &str = "dc+sd-jwt";
@@ -399,6 +400,7 @@ impl<'a> SdJwt<'a> {
             disclosed_paths,
             key_binding,
             holder_key,
+            _sealed: Sealed,
         })
     }
 }
@@ -461,6 +463,32 @@ pub struct KeyBinding {
 
 /// A verified SD-JWT: the processed claims (disclosed values in place, `_sd`, `_sd_alg` and
 /// undisclosed digests gone).
+///
+/// Only [`SdJwt::verify`] (and [`verify`]) makes one (it is sealed, see `Sealed` in the crate
+/// root):
+///
+/// ```compile_fail
+/// use serde_json::Map;
+/// use vpass_credential::jose::{Header, TimeClaims};
+/// use vpass_credential::sdjwt::Verified;
+/// fn forge(header: Header, times: TimeClaims) -> Verified {
+///     Verified {
+///         header,
+///         claims: Map::new(),
+///         times,
+///         disclosed_paths: Vec::new(),
+///         key_binding: None,
+///         holder_key: None,
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail,E0451
+/// use vpass_credential::sdjwt::Verified;
+/// fn forge(real: Verified) -> Verified {
+///     Verified { key_binding: None, ..real }
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The issuer JWS header.
@@ -476,6 +504,7 @@ pub struct Verified {
     pub key_binding: Option<KeyBinding>,
     /// The holder key from `cnf`, if any.
     pub holder_key: Option<PublicKey>,
+    _sealed: Sealed,
 }
 
 struct Disclosure<'a> {

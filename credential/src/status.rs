@@ -48,6 +48,7 @@ use crate::keys::{PublicKey, Signer};
 use crate::limits::{CLOCK_SKEW_SECS, MAX_STATUS_LIST_INFLATED, MAX_STATUS_LIST_TOKEN};
 use crate::time::UnixTime;
 use crate::trust::VerifiedTrustList;
+use crate::Sealed;
 
 /// Fewest entries a status list may have (§3.2 step 2): 131,072, i.e. 16 KiB of 1-bit entries.
 pub const MIN_ENTRIES: usize = 131_072;
@@ -370,9 +371,32 @@ pub fn sign_status_list(
 
 /// A status list credential whose signature, issuer, URL and purpose were checked.
 ///
-/// Only [`verify_status_list`] builds one (the struct is `non_exhaustive`).
+/// Only [`verify_status_list`] (and [`verify_status_list_with_trust`]) makes one (it is
+/// sealed, see `Sealed` in the crate root):
+///
+/// ```compile_fail
+/// use vpass_credential::status::{StatusList, VerifiedStatusList};
+/// use vpass_credential::time::UnixTime;
+/// fn forge(list: StatusList) -> VerifiedStatusList {
+///     VerifiedStatusList {
+///         url: "https://front-office.example/status/1".into(),
+///         issuer: "did:web:front-office.example".into(),
+///         purpose: "revocation".into(),
+///         valid_from: UnixTime(1_780_000_000),
+///         valid_until: None,
+///         list,
+///         digest: String::new(),
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail,E0451
+/// use vpass_credential::status::{StatusList, VerifiedStatusList};
+/// fn forge(real: VerifiedStatusList, list: StatusList) -> VerifiedStatusList {
+///     VerifiedStatusList { list, ..real }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct VerifiedStatusList {
     /// The list credential's `id`: the URL credentials name in `statusListCredential`.
     pub url: String,
@@ -391,6 +415,7 @@ pub struct VerifiedStatusList {
     /// `valid_from` so that another list of the same time is refused
     /// ([`VerifiedStatusList::check_rollback`]).
     pub digest: String,
+    _sealed: Sealed,
 }
 
 impl VerifiedStatusList {
@@ -610,6 +635,7 @@ pub fn verify_status_list(
         valid_until,
         list,
         digest: token_digest(token),
+        _sealed: Sealed,
     })
 }
 

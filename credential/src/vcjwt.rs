@@ -8,6 +8,7 @@ use crate::error::{Code, Error, Result};
 use crate::jose::{self, Header, TimeClaims};
 use crate::keys::{PublicKey, Signer};
 use crate::time::UnixTime;
+use crate::Sealed;
 
 /// The `typ` of a VC-JWT.
 pub const TYP: &str = "vc+jwt";
@@ -24,6 +25,24 @@ pub fn issue(signer: &dyn Signer, claims: &Value) -> Result<String> {
 }
 
 /// A verified VC-JWT.
+///
+/// Only [`verify`] makes one (it is sealed, see `Sealed` in the crate root):
+///
+/// ```compile_fail
+/// use serde_json::Map;
+/// use vpass_credential::jose::{Header, TimeClaims};
+/// use vpass_credential::vcjwt::Verified;
+/// fn forge(header: Header, times: TimeClaims) -> Verified {
+///     Verified { header, claims: Map::new(), times, legacy_vc11: false }
+/// }
+/// ```
+///
+/// ```compile_fail,E0451
+/// use vpass_credential::vcjwt::Verified;
+/// fn forge(real: Verified) -> Verified {
+///     Verified { claims: serde_json::Map::new(), ..real }
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The JWS header.
@@ -35,6 +54,7 @@ pub struct Verified {
     pub times: TimeClaims,
     /// True for a VC 1.1 JWT (`vc` claim).
     pub legacy_vc11: bool,
+    _sealed: Sealed,
 }
 
 /// Verify a VC-JWT (or VC 1.1 JWT) under `key` at `now` with `skew` seconds of leeway.
@@ -67,6 +87,7 @@ pub fn verify(token: &str, key: &PublicKey, now: UnixTime, skew: i64) -> Result<
         claims,
         times,
         legacy_vc11,
+        _sealed: Sealed,
     })
 }
 

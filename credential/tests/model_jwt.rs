@@ -391,26 +391,19 @@ fn vc11_view_with_offset_dates_agrees_with_claims() {
 /// Issue the example passport as an SD-JWT VC with the standard selectively disclosable
 /// members, present it with `shown` disclosed and a KB-JWT, verify, and read it back.
 fn passport_through_sd_jwt(shown: &[&str]) -> (Value, Credential, Vec<String>) {
-    use vpass_credential::sdjwt::{self, KbParams, OsSalts, PathSeg, VerifyOptions};
+    use vpass_credential::issue::Issuance;
+    use vpass_credential::sdjwt::{self, KbParams, VerifyOptions};
     let text = include_str!("../../examples/passport.json");
     let v = strict_json::parse(text.as_bytes(), "passport").unwrap();
     let c = Credential::from_json(&v).unwrap();
     let office = SigningKey::from_seed(&[0x0f; 32]);
     let holder = SigningKey::from_seed(&[9; 32]);
-    let paths: Vec<Vec<PathSeg>> = c
-        .kind()
-        .selectively_disclosable()
-        .iter()
-        .map(|n| {
-            vec![
-                PathSeg::Key("credentialSubject".into()),
-                PathSeg::Key((*n).into()),
-            ]
-        })
-        .collect();
     let iat = c.valid_from();
-    let claims = to_jwt_claims(&c, iat, Some(&holder.public()));
-    let issued = sdjwt::issue(&office, claims, &paths, &mut OsSalts).unwrap();
+    let issued = Issuance::new(&c)
+        .issued_at(iat)
+        .holder(&holder.public())
+        .sign(&office)
+        .unwrap();
     let now = UnixTime(iat.0 + 3_600);
     let kb = KbParams {
         key: &holder,

@@ -9,17 +9,18 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+use vpass_credential::issue::{Format, Issuance};
 use vpass_credential::keys::{PublicKey, Signer, SigningKey};
 use vpass_credential::limits::{
     MAX_CSV_COLUMNS, MAX_CSV_COLUMN_NAME, MAX_CSV_PATH_SEGMENTS, MAX_CSV_ROW,
 };
-use vpass_credential::model::{self, Credential, CredentialKind, Subject};
-use vpass_credential::sdjwt::{self, PathSeg};
+use vpass_credential::model::{
+    self, Credential, CredentialKind, StatusEntry, StatusPurpose, Subject,
+};
 use vpass_credential::status::{self, StatusList};
 use vpass_credential::text::{self, Lines};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
 use vpass_credential::trust::{self, KeyState, Names, OfficeKey, TrustList};
-use vpass_credential::vcjwt;
 
 use crate::audit::{self, AuditEntry};
 use crate::crypto::{self, Kek};
@@ -753,9 +754,10 @@ impl RotateRequest {
 
 /// What an issuance request asks for, checked.
 struct IssueRequest {
-    credential: Value,
+    /// Checked once, without the `id` and status entry that signing sets.
+    credential: Credential,
     holder: Option<PublicKey>,
-    format: &'static str,
+    format: Format,
     kind: CredentialKind,
     facts: NewFacts,
 }
@@ -966,7 +968,7 @@ impl Service {
                     "credential": token,
                     "status_index": p.index,
                     "status_list": p.list_url,
-                    "format": req.format,
+                    "format": req.format.as_str(),
                     "type": req.kind.type_name(),
                 });
                 if let Some((vid, registered)) = linked {
@@ -979,7 +981,7 @@ impl Service {
             id: &id,
             office_id,
             kind: req.kind.type_name(),
-            format: req.format,
+            format: req.format.as_str(),
             issued_at: now.0,
             issued_by: &op.id,
             status: 201,
@@ -1364,7 +1366,7 @@ impl Service {
                 id,
                 office_id,
                 kind: req.kind.type_name(),
-                format: req.format,
+                format: req.format.as_str(),
                 issued_at: now.0,
                 issued_by: &op.id,
                 status: 200,
@@ -1766,7 +1768,7 @@ fn trust_office(
 struct Draft {
     map: Map<String, Value>,
     holder: Option<PublicKey>,
-    format: &'static str,
+    format: Format,
     volunteer: Option<String>,
     confirm_duplicate: bool,
 }
@@ -1795,9 +1797,9 @@ fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError
         }
     };
     let format = match map.remove("format") {
-        None => "sd-jwt",
-        Some(Value::String(f)) if f == "sd-jwt" => "sd-jwt",
-        Some(Value::String(f)) if f == "jwt" => "jwt",
+        None => Format::SdJwt,
+        Some(Value::String(f)) => Format::from_name(&f)
+            .ok_or_else(|| ApiError::invalid_field("format", "must be sd-jwt or jwt"))?,
         Some(_) => return Err(ApiError::invalid_field("format", "must be sd-jwt or jwt")),
     };
     let volunteer = match map.remove("volunteer") {
@@ -1907,11 +1909,10 @@ fn check_issue(
         ..
     } = draft;
     map.insert("issuer".into(), office.did.clone().into());
-    let mut credential = Value::Object(map);
-    // Checked once here with a placeholder index, so signing cannot fail on content.
-    set_status(&mut credential, "", 0);
-    let mut checked =
-        Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
+    // Checked once, here: signing adds the `id` and status entry to the checked credential
+    // (`Issuance`), so it cannot fail on content.
+    let mut checked = Credential::from_json(&Value::Object(map))
+        .map_err(|e| ApiError::from_credential(&e, ""))?;
     let kind = checked.kind();
     if kind == CredentialKind::Passport && origin != Origin::Register {
         return Err(ApiError::bad_request(
@@ -1921,12 +1922,9 @@ fn check_issue(
         )
         .at("type"));
     }
-    if kind == CredentialKind::Hours && link.is_none() {
-        if let Some(Value::Object(subject)) = credential.get_mut("credentialSubject") {
-            subject.insert("unlinked".into(), true.into());
-        }
-        checked =
-            Credential::from_json(&credential).map_err(|e| ApiError::from_credential(&e, ""))?;
+    if link.is_none() {
+        // Hours only; the other kinds have no such member.
+        checked.mark_unlinked();
     }
     if !office
         .credential_types
@@ -1985,7 +1983,7 @@ fn check_issue(
         _ => {}
     }
     Ok(IssueRequest {
-        credential,
+        credential: checked,
         holder,
         format,
         kind,
@@ -2202,48 +2200,15 @@ fn sign_credential(
     index: u64,
     now: UnixTime,
 ) -> Result<String, StoreError> {
-    let mut credential = req.credential.clone();
-    if let Value::Object(map) = &mut credential {
-        map.insert("id".into(), format!("urn:uuid:{id}").into());
-    }
-    set_status(&mut credential, url, index);
-    let checked =
-        Credential::from_json(&credential).map_err(|e| StoreError::Signing(e.to_string()))?;
-    let claims = model::to_jwt_claims(&checked, now, req.holder.as_ref());
-    match req.format {
-        "jwt" => vcjwt::issue(signer, &claims),
-        _ => {
-            let paths: Vec<Vec<PathSeg>> = req
-                .kind
-                .selectively_disclosable()
-                .iter()
-                .map(|n| {
-                    vec![
-                        PathSeg::Key("credentialSubject".into()),
-                        PathSeg::Key((*n).into()),
-                    ]
-                })
-                .collect();
-            sdjwt::issue(signer, claims, &paths, &mut sdjwt::OsSalts)
-        }
-    }
-    .map_err(|e| StoreError::Signing(e.to_string()))
-}
-
-/// Put a `BitstringStatusListEntry` into a credential JSON object.
-fn set_status(credential: &mut Value, list_url: &str, index: u64) {
-    // The placeholder URL only has to be a valid http(s) URL for the content check.
-    let url = if list_url.is_empty() {
-        "https://placeholder.invalid/status/0"
-    } else {
-        list_url
-    };
-    if let Value::Object(map) = credential {
-        let mut entry = Map::new();
-        entry.insert("type".into(), "BitstringStatusListEntry".into());
-        entry.insert("statusPurpose".into(), "revocation".into());
-        entry.insert("statusListIndex".into(), index.to_string().into());
-        entry.insert("statusListCredential".into(), url.into());
-        map.insert("credentialStatus".into(), Value::Object(entry));
-    }
+    let signing = |e: vpass_credential::Error| StoreError::Signing(e.to_string());
+    let status = StatusEntry::new(StatusPurpose::Revocation, index, url).map_err(signing)?;
+    let urn = format!("urn:uuid:{id}");
+    Issuance::new(&req.credential)
+        .format(req.format)
+        .issued_at(now)
+        .holder(req.holder.as_ref())
+        .id(&urn)
+        .status(status)
+        .sign(signer)
+        .map_err(signing)
 }

@@ -45,13 +45,11 @@ impl Case {
 }
 
 /// The standard vpass presentation's QR text (`VP1:`…), byte-exact on every run: the sample
-/// credential of `vpass_verifier::sample` with the same keys, issued with fixed salts (the
-/// sample itself draws random ones, which would change the QR's modules from run to run).
+/// of `vpass_verifier::sample`, issued with fixed salts (`Sample::new` draws random ones,
+/// which would change the QR's modules from run to run).
 pub fn vpass_qr_text() -> String {
-    use vpass_credential::keys::{Signer, SigningKey};
-    use vpass_credential::model::{self, Credential};
-    use vpass_credential::sdjwt::{self, KbParams, PathSeg, SaltSource};
-    use vpass_credential::time::UnixTime;
+    use vpass_credential::sdjwt::SaltSource;
+    use vpass_verifier::sample::Sample;
     struct FixedSalts(u8);
     impl SaltSource for FixedSalts {
         fn salt(&mut self) -> String {
@@ -62,32 +60,9 @@ pub fn vpass_qr_text() -> String {
     let claims =
         vpass_credential::json::parse(vpass_verifier::sample::STANDARD_HOURS.as_bytes(), "sample")
             .unwrap();
-    let office =
-        SigningKey::from_seed(&[0x0f; 32]).with_kid("did:web:front-office.example:astana#2026");
-    let holder = SigningKey::from_seed(&[0x42; 32]);
-    let cred = Credential::from_json(&claims).unwrap();
-    let iat = cred.valid_from();
-    let jwt = model::to_jwt_claims(&cred, iat, Some(&holder.public()));
-    let paths: Vec<Vec<PathSeg>> = cred
-        .kind()
-        .selectively_disclosable()
-        .iter()
-        .map(|n| {
-            vec![
-                PathSeg::Key("credentialSubject".into()),
-                PathSeg::Key((*n).into()),
-            ]
-        })
-        .collect();
-    let issued = sdjwt::issue(&office, jwt, &paths, &mut FixedSalts(0)).unwrap();
-    let kb = KbParams {
-        key: &holder,
-        aud: vpass_verifier::sample::AUD,
-        nonce: vpass_verifier::sample::NONCE,
-        iat: UnixTime(iat.0 + 3_600),
-    };
-    let presentation = sdjwt::present_names(&issued, &[], Some(&kb)).unwrap();
-    vpass_credential::envelope::encode(&presentation).unwrap()
+    Sample::with_salts(&claims, &mut FixedSalts(0))
+        .unwrap()
+        .qr_text
 }
 
 /// A small deterministic random source (SplitMix64).

@@ -4,9 +4,10 @@
 //! key-binding JWT (aud, nonce, iat, sd_hash), packed as QR envelope text.
 
 use serde_json::Value;
+use vpass_credential::issue::Issuance;
 use vpass_credential::keys::{Signer, SigningKey};
-use vpass_credential::model::{self, Credential};
-use vpass_credential::sdjwt::{self, KbParams, OsSalts, PathSeg};
+use vpass_credential::model::Credential;
+use vpass_credential::sdjwt::{self, KbParams, OsSalts, SaltSource};
 use vpass_credential::time::UnixTime;
 use vpass_credential::{envelope, Result};
 
@@ -46,24 +47,22 @@ pub const NONCE: &str = "n-0S6_WzA2Mj";
 impl Sample {
     /// Build the sample from a VCDM credential JSON (e.g. [`STANDARD_HOURS`]).
     pub fn new(claims: &Value) -> Result<Sample> {
+        Sample::with_salts(claims, &mut OsSalts)
+    }
+
+    /// [`Sample::new`] with disclosure salts from `salts`: fixed salts give the same QR text on
+    /// every run (the QR reading test set draws its codes from it).
+    pub fn with_salts(claims: &Value, salts: &mut dyn SaltSource) -> Result<Sample> {
         let office =
             SigningKey::from_seed(&[0x0f; 32]).with_kid("did:web:front-office.example:astana#2026");
         let holder = SigningKey::from_seed(&[0x42; 32]);
         let cred = Credential::from_json(claims)?;
         let iat = cred.valid_from();
-        let jwt = model::to_jwt_claims(&cred, iat, Some(&holder.public()));
-        let paths: Vec<Vec<PathSeg>> = cred
-            .kind()
-            .selectively_disclosable()
-            .iter()
-            .map(|n| {
-                vec![
-                    PathSeg::Key("credentialSubject".into()),
-                    PathSeg::Key((*n).into()),
-                ]
-            })
-            .collect();
-        let issued = sdjwt::issue(&office, jwt, &paths, &mut OsSalts)?;
+        let issued = Issuance::new(&cred)
+            .issued_at(iat)
+            .holder(&holder.public())
+            .salts(salts)
+            .sign(&office)?;
         let now = UnixTime(iat.0 + 3_600);
         let kb = KbParams {
             key: &holder,

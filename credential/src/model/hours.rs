@@ -211,6 +211,10 @@ impl HoursSubject {
     pub fn unlinked(&self) -> bool {
         self.unlinked
     }
+
+    pub(crate) fn mark_unlinked(&mut self) {
+        self.unlinked = true;
+    }
 }
 
 pub(super) fn number_value(n: &Number) -> f64 {

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::reason;
-use super::{Credential, VCDM2_CONTEXT};
+use super::{Credential, StatusEntry, VCDM2_CONTEXT};
 use crate::error::{Code, Error, Result};
 use crate::jose::{self, TimeClaims};
 use crate::keys::PublicKey;
@@ -50,6 +50,19 @@ const VIEW_ORDER: [&str; 10] = [
 /// credential has none; an existing `id` is kept), `credentialStatus`, `name`,
 /// `description`, `issuerName`.
 pub fn to_jwt_claims(cred: &Credential, issued_at: UnixTime, holder: Option<&PublicKey>) -> Value {
+    jwt_claims(cred, issued_at, holder, cred.id(), cred.status())
+}
+
+/// [`to_jwt_claims`] with the credential's `id` and `credentialStatus` given apart: what
+/// [`crate::issue::Issuance`] signs when the issuer sets them on an already-checked
+/// credential (the `id` checked by its caller, the entry typed).
+pub(crate) fn jwt_claims(
+    cred: &Credential,
+    issued_at: UnixTime,
+    holder: Option<&PublicKey>,
+    id: Option<&str>,
+    status: Option<&StatusEntry>,
+) -> Value {
     let mut out = Map::new();
     out.insert("iss".into(), cred.issuer().id().into());
     out.insert("iat".into(), issued_at.0.into());
@@ -62,7 +75,7 @@ pub fn to_jwt_claims(cred: &Credential, issued_at: UnixTime, holder: Option<&Pub
         out.insert("cnf".into(), Value::Object(cnf));
     }
     out.insert("@context".into(), cred.context_json());
-    if let Some(id) = cred.id() {
+    if let Some(id) = id {
         out.insert("id".into(), id.into());
     }
     out.insert("type".into(), cred.types_json());
@@ -72,7 +85,7 @@ pub fn to_jwt_claims(cred: &Credential, issued_at: UnixTime, holder: Option<&Pub
         _ => subject,
     };
     out.insert("credentialSubject".into(), Value::Object(subject));
-    if let Some(status) = cred.status() {
+    if let Some(status) = status {
         out.insert("credentialStatus".into(), status.to_json());
     }
     if let Some(name) = cred.name() {

@@ -5,8 +5,8 @@
 //! **Where it sits.** An office turns a form or a spreadsheet row into VCDM 2.0 JSON and calls
 //! [`Credential::from_json`], the only way to obtain a [`Credential`]: every field is checked
 //! there, once. [`to_jwt_claims`] then gives the payload that SD-JWT VC and VC-JWT issuance
-//! sign, with [`CredentialKind::selectively_disclosable`] naming the claims to hide behind
-//! digests. On the other side, a verifier turns verified claims back into a VCDM 2.0 view for
+//! ([`crate::issue::Issuance`]) sign, with [`CredentialKind::selectively_disclosable`] naming
+//! the claims to hide behind digests. On the other side, a verifier turns verified claims back into a VCDM 2.0 view for
 //! display with [`from_jwt_claims`] (which also reads VC 1.1 JWTs with a `vc` claim), and may
 //! call [`Credential::from_json`] on that view for typed values.
 //!
@@ -158,6 +158,7 @@ pub use common::{
     iin_check_digit, Iin, IsoDate, Person, Region, MAX_IDENTIFIER, MAX_LONG_TEXT, MAX_TEXT,
 };
 pub use hours::{Category, HoursSubject, MAX_HOURS};
+pub(crate) use jwt::jwt_claims;
 pub use jwt::{check_validity, from_jwt_claims, to_jwt_claims};
 pub use passport::{
     AwardEntry, HoursTotal, PassportSubject, SkillEntry, MAX_PASSPORT_ENTRIES, MAX_PASSPORT_YEAR,
@@ -351,6 +352,23 @@ pub struct StatusEntry {
 const STATUS_ENTRY_TYPE: &str = "BitstringStatusListEntry";
 
 impl StatusEntry {
+    /// An entry set by the issuer: bit `index` of the list credential at `list_credential`,
+    /// for `purpose`, without an `id`. Only the URL needs checking (an http(s) URL, as in a
+    /// parsed entry: `INVALID_FIELD` at `credentialStatus.statusListCredential`); the rest is
+    /// typed. Put on an already-checked credential by [`crate::issue::Issuance::status`].
+    pub fn new(purpose: StatusPurpose, index: u64, list_credential: &str) -> Result<StatusEntry> {
+        let list_credential = common::http_url(
+            &Value::from(list_credential),
+            "credentialStatus.statusListCredential",
+        )?;
+        Ok(StatusEntry {
+            id: None,
+            purpose,
+            index,
+            list_credential,
+        })
+    }
+
     fn parse(v: &Value, path: &str) -> Result<StatusEntry> {
         let obj = Obj::new(
             v,
@@ -647,6 +665,26 @@ impl Credential {
     pub fn status(&self) -> Option<&StatusEntry> {
         self.status.as_ref()
     }
+
+    /// Mark an hours credential as linked to no volunteer in the issuer's register
+    /// (`"unlinked": true`, see [`HoursSubject::unlinked`]); true if it is one. Other kinds
+    /// have no such member and are left as they are. Nothing else changes, so nothing needs
+    /// checking again.
+    pub fn mark_unlinked(&mut self) -> bool {
+        match &mut self.subject {
+            Subject::Hours(hours) => {
+                hours.mark_unlinked();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `id`, as [`Credential::from_json`] checks it (a URI): for an `id` the issuer sets at
+/// signing ([`crate::issue::Issuance::id`]).
+pub(crate) fn check_id(id: &str) -> Result<()> {
+    uri(&Value::from(id), "id").map(|_| ())
 }
 
 impl serde::Serialize for Credential {
