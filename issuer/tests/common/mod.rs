@@ -1,7 +1,9 @@
 //! What every issuer API test file shares: a service on a fresh SQLite or PostgreSQL
 //! database ([`harness_on`]), the `on_both_backends!` macro, request helpers, and the one rule
 //! for a test whose outside dependency is missing ([`missing`]): skip on a developer's
-//! machine, fail under CI.
+//! machine, fail under CI. Below them, the helpers that more than one test file uses (request
+//! bodies, another instance on the same database, offline verification against the trust
+//! list); a helper that one file uses stays in that file.
 
 #![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a part of it
 
