@@ -82,26 +82,6 @@ impl Sent {
     }
 }
 
-fn hours_by_iin(iin: &str, activity: &str, day: &str) -> Value {
-    let mut v = hours_body();
-    let s = v["credentialSubject"].as_object_mut().unwrap();
-    s.insert("iin".into(), iin.into());
-    s.insert("activity".into(), activity.into());
-    s.insert("hours".into(), json!(2.0));
-    s.insert("periodStart".into(), day.into());
-    s.insert("periodEnd".into(), day.into());
-    v
-}
-
-fn batch(token: &str, key: &str, content_type: &str, body: String) -> Request<Body> {
-    Request::post("/api/v1/credentials/batch")
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header("idempotency-key", key)
-        .body(Body::from(body))
-        .unwrap()
-}
-
 /// Every credential token in an answer (`credential` members at any depth).
 fn credentials_in(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -174,7 +154,7 @@ async fn log_of_the_main_flows_holds_no_iin_token_or_credential(h: Harness) {
         .send(
             &h,
             "/api/v1/credentials/batch",
-            batch(&h.token, "batch", "application/json", rows.to_string()),
+            batch_request(&h.token, "batch", "application/json", rows.to_string()),
         )
         .await;
     assert_eq!(a.status, StatusCode::OK);
@@ -193,7 +173,7 @@ async fn log_of_the_main_flows_holds_no_iin_token_or_credential(h: Harness) {
         .send(
             &h,
             "/api/v1/credentials/batch",
-            batch(&h.token, "csv", "text/csv", csv),
+            batch_request(&h.token, "csv", "text/csv", csv),
         )
         .await;
     assert_eq!(a.status, StatusCode::OK);
@@ -570,7 +550,7 @@ async fn metrics_count_issuance_revocation_latency_and_pool_use(h: Harness) {
     let rows = json!([hours_body(), hours_body()]);
     let a = send(
         &h.app,
-        batch(&officer, "b", "application/json", rows.to_string()),
+        batch_request(&officer, "b", "application/json", rows.to_string()),
     )
     .await;
     assert_eq!(a.json()["issued"].as_array().unwrap().len(), 2);

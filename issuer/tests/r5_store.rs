@@ -27,17 +27,14 @@ on_both_backends!(
     r5_refused_writes_count_against_the_rate_limit,
 );
 
-/// A second service on the harness's data folder and database (another instance).
+/// [`reopened`] with `limits`, and with a fixed clock at `clock` when given (this file's
+/// variant of `common::second_instance`).
 async fn second_instance(
     h: &Harness,
     clock: Option<UnixTime>,
     limits: vpass_issuer::Limits,
 ) -> Arc<vpass_issuer::Service> {
-    let mut config = Config::default_with_data_dir(h._dir.path().to_path_buf());
-    config.database_url = Some(h.db_url.clone());
-    let opened = service::open(&config).await.unwrap();
-    assert!(opened.initial_admin_token.is_none());
-    let service = opened.service.with_limits(limits);
+    let service = reopened(h).await.with_limits(limits);
     Arc::new(match clock {
         Some(at) => service.with_clock(Box::new(FixedClock(at))),
         None => service,

@@ -1,7 +1,9 @@
 //! What every issuer API test file shares: a service on a fresh SQLite or PostgreSQL
 //! database ([`harness_on`]), the `on_both_backends!` macro, request helpers, and the one rule
 //! for a test whose outside dependency is missing ([`missing`]): skip on a developer's
-//! machine, fail under CI.
+//! machine, fail under CI. Below them, the helpers that more than one test file uses (request
+//! bodies, another instance on the same database, offline verification against the trust
+//! list); a helper that one file uses stays in that file.
 
 #![allow(dead_code, unused_imports, unused_macros)] // each test binary uses a part of it
 
@@ -14,6 +16,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use vpass_credential::keys::PublicKey;
+use vpass_credential::sdjwt;
 use vpass_credential::time::{Clock, SystemClock};
 use vpass_credential::trust::verify_trust_list;
 use vpass_issuer::service::{self, Config};
@@ -408,9 +411,166 @@ pub async fn raw_dump(h: &Harness) -> Vec<u8> {
     }
 }
 
-/// Every way an IIN could show in bytes: as text, as hex, and in base64/base64url at each of
-/// the three byte alignments (an SD-JWT disclosure is base64url of JSON holding it).
+/// [`iin_forms`] and the IIN as hex.
 pub fn iin_forms_with_hex(iin: &str) -> Vec<Vec<u8>> {
+    let mut forms = iin_forms(iin);
+    forms.push(
+        iin.bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes(),
+    );
+    forms
+}
+
+/// `POST /api/v1/credentials/batch` as `token` under Idempotency-Key `key`: `body` of
+/// `content_type` (JSON or CSV).
+pub fn batch_request(token: &str, key: &str, content_type: &str, body: String) -> Request<Body> {
+    Request::post("/api/v1/credentials/batch")
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("idempotency-key", key)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// Another service on the harness's data folder and database (another instance, or the CLI):
+/// it finds the first start done and writes no admin token.
+pub async fn reopened(h: &Harness) -> vpass_issuer::Service {
+    let mut config = Config::default_with_data_dir(h._dir.path().to_path_buf());
+    config.database_url = Some(h.db_url.clone());
+    let opened = service::open(&config).await.unwrap();
+    assert!(opened.initial_admin_token.is_none());
+    opened.service
+}
+
+/// [`reopened`], with `clock` and `limits`.
+pub async fn second_instance(
+    h: &Harness,
+    clock: vpass_credential::time::UnixTime,
+    limits: vpass_issuer::Limits,
+) -> Arc<vpass_issuer::Service> {
+    Arc::new(
+        reopened(h)
+            .await
+            .with_clock(Box::new(vpass_credential::time::FixedClock(clock)))
+            .with_limits(limits),
+    )
+}
+
+/// Check an issued SD-JWT offline against the published trust list, as a verifier does: the
+/// key chosen by the trust list from `kid`, `iss` and `iat`, then the signature. `Ok(kid)`,
+/// or the trust error's code.
+pub async fn verify_offline(h: &Harness, token: &str) -> Result<String, String> {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    let list = verify_trust_list(
+        std::str::from_utf8(&a.body).unwrap(),
+        &root,
+        SystemClock.now(),
+        None,
+    )
+    .unwrap();
+    let jws = vpass_credential::jose::parse(token.split('~').next().unwrap()).unwrap();
+    let kid = jws.header.kid.clone().unwrap();
+    let key = list
+        .offices()
+        .iter()
+        .flat_map(|o| o.keys.iter())
+        .find(|k| k.kid == kid)
+        .map(|k| PublicKey::from_jwk(&k.jwk).unwrap())
+        .unwrap();
+    let verified = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now()))
+        .map_err(|e| e.code().as_str().to_owned())?;
+    let iss = verified.claims["iss"].as_str().unwrap();
+    let iat = vpass_credential::time::UnixTime(verified.claims["iat"].as_i64().unwrap());
+    list.find_key(Some(&kid), iss, iat)
+        .map_err(|e| e.code().as_str().to_owned())?;
+    Ok(kid)
+}
+
+/// `POST /api/v1/offices/{office}/keys/rotate` as `token` under Idempotency-Key `key`.
+pub fn rotate_request(token: &str, office: &str, key: &str, body: Value) -> Request<Body> {
+    post(
+        &format!("/api/v1/offices/{office}/keys/rotate"),
+        Some(token),
+        Some(key),
+        body.to_string(),
+    )
+}
+
+/// The sequence number of the published trust list, verified under the root.
+pub async fn trust_sequence(h: &Harness) -> u64 {
+    let a = send(&h.app, get("/trust-list", None)).await;
+    let root = PublicKey::from_did_key(&h.service.root_did()).unwrap();
+    verify_trust_list(
+        std::str::from_utf8(&a.body).unwrap(),
+        &root,
+        SystemClock.now(),
+        None,
+    )
+    .unwrap()
+    .sequence()
+}
+
+/// An hours request for a registered volunteer (name, IIN and birth date from the register).
+pub fn hours_for(volunteer: &str, activity: &str, hours: f64, start: &str, end: &str) -> Value {
+    let mut v = hours_body();
+    v["volunteer"] = volunteer.into();
+    let s = v["credentialSubject"].as_object_mut().unwrap();
+    s.remove("name");
+    s.insert("activity".into(), activity.into());
+    s.insert("hours".into(), json!(hours));
+    s.insert("periodStart".into(), start.into());
+    s.insert("periodEnd".into(), end.into());
+    v
+}
+
+/// The `credentialSubject` of an issued SD-JWT, verified with the national office's key.
+pub async fn verified_subject(h: &Harness, token: &str) -> Value {
+    let (_, key) = trusted(h).await;
+    let v = sdjwt::verify(token, &key, &sdjwt::VerifyOptions::at(SystemClock.now())).unwrap();
+    v.claims["credentialSubject"].clone()
+}
+
+/// An hours row naming its volunteer by IIN.
+pub fn hours_by_iin(iin: &str, activity: &str, day: &str) -> Value {
+    let mut v = hours_body();
+    let s = v["credentialSubject"].as_object_mut().unwrap();
+    s.insert("iin".into(), iin.into());
+    s.insert("activity".into(), activity.into());
+    s.insert("hours".into(), json!(2.0));
+    s.insert("periodStart".into(), day.into());
+    s.insert("periodEnd".into(), day.into());
+    v
+}
+
+/// `GET /api/v1/credentials{query}` as `token`.
+pub async fn list(h: &Harness, token: &str, query: &str) -> Answer {
+    send(
+        &h.app,
+        get(&format!("/api/v1/credentials{query}"), Some(token)),
+    )
+    .await
+}
+
+/// `POST /api/v1/volunteers/{id}/passport` as `token` under Idempotency-Key `key`.
+pub async fn passport(h: &Harness, token: &str, key: &str, id: &str, body: &str) -> Answer {
+    send(
+        &h.app,
+        post(
+            &format!("/api/v1/volunteers/{id}/passport"),
+            Some(token),
+            Some(key),
+            body.to_owned(),
+        ),
+    )
+    .await
+}
+
+/// Every way the IIN could show in stored bytes: as text, and in base64/base64url at each of
+/// the three byte alignments (an SD-JWT disclosure is base64url of JSON holding it).
+pub fn iin_forms(iin: &str) -> Vec<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use base64::Engine;
     let mut forms = vec![iin.as_bytes().to_vec()];
@@ -425,11 +585,5 @@ pub fn iin_forms_with_hex(iin: &str) -> Vec<Vec<u8>> {
             forms.push(enc.as_bytes()[skip..keep].to_vec());
         }
     }
-    forms.push(
-        iin.bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-            .into_bytes(),
-    );
     forms
 }
