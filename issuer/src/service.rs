@@ -1361,11 +1361,11 @@ impl Service {
         op: &Operator,
         idem_key: &str,
         body: &[u8],
-        csv_type: Option<&str>,
+        csv_type: Option<CredentialKind>,
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let (office_id, office) = self.issuing_context(op).await?;
         let target = match csv_type {
-            Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
+            Some(t) => format!("POST /api/v1/credentials/batch csv {}", t.type_name()),
             None => "POST /api/v1/credentials/batch".to_owned(),
         };
         let request_hash = self.request_hash(&target, body);
@@ -2039,7 +2039,7 @@ fn check_issue(
     })
 }
 
-/// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
+/// Turn CSV into issuance requests of type `kind`, one per data row (row 1 is the first
 /// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format`, `id` and
 /// `volunteer` are credential or request members, `confirm` the request's confirmations
 /// (separated by `;`); every other column is a `credentialSubject` member of the type, a
@@ -2048,13 +2048,10 @@ fn check_issue(
 ///
 /// The header is checked whole before any row is built (`csv_header`); a row the CSV reader
 /// cannot read, or one larger than [`MAX_CSV_ROW`], is an error of that row alone.
-pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
-    let Some(kind) = CredentialKind::from_type_name(type_name) else {
-        return Err(ApiError::invalid_field(
-            "type",
-            "is not a vpass credential type",
-        ));
-    };
+pub fn csv_rows(
+    body: &[u8],
+    kind: CredentialKind,
+) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -2077,7 +2074,7 @@ pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiErr
                         format!("the row is larger than {MAX_CSV_ROW} bytes"),
                     ));
                 }
-                csv_row(&columns, &r, type_name)
+                csv_row(&columns, &r, kind.type_name())
             });
         rows.push(row);
         if rows.len() > MAX_BATCH_ROWS {
