@@ -30,7 +30,7 @@ use crate::offices;
 use crate::store::{
     ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, Linked, NewCredential, NewFacts,
     NewHours, NewOperator, OfficeRow, OfficeSeed, PgStore, Placed, Placement, Revocation, Rotation,
-    SqliteStore, StatusListRow, Store, StoreError, VolunteerLink,
+    Signed, SqliteStore, StatusListRow, Store, StoreError, VolunteerLink,
 };
 use crate::types::KeyState;
 use crate::volunteers::{self, HoursCaps, Refusal};
@@ -655,9 +655,9 @@ pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
 /// publications strictly increase in time and a verifier can always tell the newer from the
 /// older (issue 8, finding 6). Under a burst of more than one re-signing a second, the time
 /// runs ahead of the clock by at most the burst's length, well inside verifiers' clock skew.
-fn next_signed_time(now: UnixTime, previous: Option<i64>) -> UnixTime {
+fn next_signed_time(now: UnixTime, previous: Option<UnixTime>) -> UnixTime {
     match previous {
-        Some(p) if p >= now.0 => UnixTime(p.saturating_add(1)),
+        Some(p) if p >= now => UnixTime(p.0.saturating_add(1)),
         _ => now,
     }
 }
@@ -1628,7 +1628,7 @@ impl Service {
         key: &ActiveKey,
         row: &StatusListRow,
         revoked: &[u64],
-    ) -> Result<(String, i64, i64), StoreError> {
+    ) -> Result<Signed, StoreError> {
         let office = self
             .offices
             .get(&row.office_id)
@@ -1651,7 +1651,7 @@ impl Service {
             from,
             until,
         );
-        Ok((token, from.0, until.0))
+        Ok((token, from, until))
     }
 
     /// The office's signed status list number `list_no` (re-signed when stale).
@@ -1686,10 +1686,10 @@ impl Service {
                      offices: &[OfficeRow],
                      keys: &[KeyRow],
                      lists: &[StatusListRow]|
-         -> Result<(String, i64, i64), StoreError> {
+         -> Result<Signed, StoreError> {
             let (list, token) =
                 signed_trust_list(&root, None, now, sequence, offices, keys, lists)?;
-            Ok((token, now.0, list.next_update.0))
+            Ok((token, now, list.next_update))
         };
         let due_before = now.0 + TRUST_LIST_REFRESH_MARGIN;
         Ok(self

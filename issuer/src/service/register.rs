@@ -229,7 +229,7 @@ impl Service {
             "email": v.email,
             "phone": v.phone,
             "region": v.region,
-            "registered_at": UnixTime(v.created_at).to_rfc3339(),
+            "registered_at": v.created_at.to_rfc3339(),
             "registered_by": v.created_by,
         }))
     }
@@ -259,7 +259,7 @@ impl Service {
             email: text("email"),
             phone: text("phone"),
             region: text("region"),
-            created_at: now.0,
+            created_at: now,
             created_by: op.id.clone(),
         }
     }

@@ -177,9 +177,9 @@ pub struct StatusListRow {
     /// The latest signed status-list credential.
     pub token: Option<String>,
     /// Its `validFrom`.
-    pub valid_from: Option<i64>,
+    pub valid_from: Option<UnixTime>,
     /// Its `validUntil`.
-    pub valid_until: Option<i64>,
+    pub valid_until: Option<UnixTime>,
     /// How many of its indices are taken.
     pub used: i64,
 }
@@ -234,9 +234,9 @@ pub struct TrustListRow {
     /// The compact JWS.
     pub token: String,
     /// When it was signed.
-    pub issued_at: i64,
+    pub issued_at: UnixTime,
     /// When the next one is due.
-    pub next_update: i64,
+    pub next_update: UnixTime,
 }
 
 /// An API token with its operator.
@@ -374,8 +374,8 @@ pub struct NewCredential<'a> {
     pub status: u16,
 }
 
-/// A signed document with its validity: `(token, from, until)` in Unix seconds.
-pub type Signed = (String, i64, i64);
+/// A signed document with its validity: `(token, from, until)`.
+pub type Signed = (String, UnixTime, UnixTime);
 /// Signs a status list with the office's active key given the revoked indices:
 /// `(token, valid_from, valid_until)`. The row is the list as read under its row lock; its
 /// `valid_from` (the previous publication's) must be exceeded by the new one.
@@ -435,7 +435,7 @@ pub struct VolunteerRow {
     /// ISO 3166-2:KZ region.
     pub region: Option<String>,
     /// When it was registered.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// The operator who registered it.
     pub created_by: String,
 }

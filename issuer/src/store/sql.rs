@@ -358,8 +358,8 @@ fn list_row(t: ListTuple) -> StatusListRow {
         url: t.2,
         size: t.3,
         token: t.4,
-        valid_from: t.5,
-        valid_until: t.6,
+        valid_from: t.5.map(UnixTime),
+        valid_until: t.6.map(UnixTime),
         used: t.7,
     }
 }
@@ -412,7 +412,7 @@ fn vol_row(t: VolTuple) -> VolunteerRow {
         email: t.8,
         phone: t.9,
         region: t.10,
-        created_at: t.11,
+        created_at: UnixTime(t.11),
         created_by: t.12,
     }
 }
@@ -844,7 +844,7 @@ macro_rules! impl_store {
                 .bind(&v.email)
                 .bind(&v.phone)
                 .bind(&v.region)
-                .bind(v.created_at)
+                .bind(v.created_at.0)
                 .bind(&v.created_by)
                 .execute(&mut **tx)
                 .await?;
@@ -914,7 +914,7 @@ macro_rules! impl_store {
                             .bind(&v.email)
                             .bind(&v.phone)
                             .bind(&v.region)
-                            .bind(v.created_at)
+                            .bind(v.created_at.0)
                             .bind(&v.created_by);
                     }
                     inserted.extend(q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id));
@@ -1491,8 +1491,8 @@ macro_rules! impl_store {
                      WHERE office_id = $4 AND list_no = $5",
                 )
                 .bind(&token)
-                .bind(from)
-                .bind(until)
+                .bind(from.0)
+                .bind(until.0)
                 .bind(office_id)
                 .bind(list_no)
                 .execute(&mut **tx)
@@ -1936,7 +1936,7 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let row = list_row(row.ok_or(StoreError::NotFound)?);
-                if row.token.is_some() && row.valid_from.is_some_and(|t| t >= stale_before) {
+                if row.token.is_some() && row.valid_from.is_some_and(|t| t.0 >= stale_before) {
                     return Ok(row);
                 }
                 let mut tx = self.begin_write().await?;
@@ -1949,7 +1949,8 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let again = list_row(again.ok_or(StoreError::NotFound)?);
-                if again.token.is_some() && again.valid_from.is_some_and(|t| t >= stale_before) {
+                if again.token.is_some() && again.valid_from.is_some_and(|t| t.0 >= stale_before)
+                {
                     return Ok(again);
                 }
                 let row = Self::republish(&mut tx, office_id, list_no, publish).await?;
@@ -1981,8 +1982,8 @@ macro_rules! impl_store {
                             return Ok(TrustListRow {
                                 sequence,
                                 token,
-                                issued_at,
-                                next_update,
+                                issued_at: UnixTime(issued_at),
+                                next_update: UnixTime(next_update),
                             });
                         }
                     }
@@ -2005,8 +2006,8 @@ macro_rules! impl_store {
                         return Ok(TrustListRow {
                             sequence: *sequence,
                             token: token.clone(),
-                            issued_at: *issued_at,
-                            next_update: *next_update,
+                            issued_at: UnixTime(*issued_at),
+                            next_update: UnixTime(*next_update),
                         });
                     }
                 }
@@ -2021,8 +2022,8 @@ macro_rules! impl_store {
                 )
                 .bind(sequence)
                 .bind(&token)
-                .bind(issued_at)
-                .bind(next_update)
+                .bind(issued_at.0)
+                .bind(next_update.0)
                 .bind(changes)
                 .execute(&mut *tx)
                 .await?;
@@ -2038,8 +2039,8 @@ macro_rules! impl_store {
                     return Ok(TrustListRow {
                         sequence,
                         token,
-                        issued_at,
-                        next_update,
+                        issued_at: UnixTime(issued_at),
+                        next_update: UnixTime(next_update),
                     });
                 }
                 Ok(TrustListRow {
@@ -2058,7 +2059,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
-                self.rate_in_tx(&mut tx, &v.created_by, v.created_at).await?;
+                self.rate_in_tx(&mut tx, &v.created_by, v.created_at.0).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -2070,7 +2071,7 @@ macro_rules! impl_store {
                             .await?;
                     return Err(StoreError::VolunteerExists(id));
                 }
-                Self::idem_store(&mut tx, idem, 201, body, v.created_at).await?;
+                Self::idem_store(&mut tx, idem, 201, body, v.created_at.0).await?;
                 Self::audit_append(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body.to_vec()))
@@ -2446,8 +2447,8 @@ macro_rules! impl_store {
                 )
                 .bind(sequence)
                 .bind(&token)
-                .bind(issued_at)
-                .bind(next_update)
+                .bind(issued_at.0)
+                .bind(next_update.0)
                 .bind(changes)
                 .execute(&mut *tx)
                 .await?;
