@@ -25,6 +25,7 @@ on_both_backends!(
     reject_unknown_stored_key_state,
     reject_unknown_stored_role,
     reject_unknown_stored_office_credential_type,
+    reject_passport_from_incomplete_stored_facts,
     problems_and_batch_rows_carry_their_reason,
 );
 
@@ -248,4 +249,41 @@ async fn problems_and_batch_rows_carry_their_reason(h: Harness) {
     let a = send(&h.app, get("/api/v1/credentials/nope", Some(&h.token))).await;
     assert_problem(&a, StatusCode::NOT_FOUND, "NOT_FOUND", None);
     assert_eq!(a.json().get("reason"), None);
+}
+
+async fn reject_passport_from_incomplete_stored_facts(h: Harness) {
+    let id = registered(&h, &iin(0)).await;
+    let mut body = hours_body();
+    body["volunteer"] = id.clone().into();
+    body["credentialSubject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let a = issue(&h, "linked", &body).await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let passport = |key: &'static str| {
+        post(
+            &format!("/api/v1/volunteers/{id}/passport"),
+            Some(&h.token),
+            Some(key),
+            "",
+        )
+    };
+    let a = send(&h.app, passport("p1")).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    // An hours credential whose stored hours are gone: the passport is refused rather than
+    // issued without those hours.
+    h.raw_sql("UPDATE credential_facts SET hours = NULL").await;
+    let a = send(&h.app, passport("p2")).await;
+    assert_problem(&a, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", None);
+    // So is one whose stored kind is unknown.
+    h.raw_sql("UPDATE credentials SET kind = 'VolunteerMysteryCredential'")
+        .await;
+    let a = send(&h.app, passport("p3")).await;
+    assert_problem(&a, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", None);
 }
