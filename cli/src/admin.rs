@@ -121,13 +121,13 @@ fn office_types(args: OfficeTypesArgs) -> anyhow::Result<ExitCode> {
     let body = serde_json::json!({ "credential_types": args.types }).to_string();
     let kinds = vpass_issuer::service::parse_credential_types(body.as_bytes())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let types: Vec<String> = kinds.iter().map(|k| k.type_name().to_owned()).collect();
+    let types: Vec<&str> = kinds.iter().map(|k| k.type_name()).collect();
     let config = config(args.data)?;
     let changed = runtime()?.block_on(async {
         let opened = vpass_issuer::service::open(&config).await?;
         opened
             .service
-            .apply_credential_types(CLI_ACTOR, &args.office, &types)
+            .apply_credential_types(CLI_ACTOR, &args.office, &kinds)
             .await
             .map_err(anyhow::Error::from)
     })?;
@@ -170,30 +170,25 @@ fn rotate_key(args: RotateKeyArgs) -> anyhow::Result<ExitCode> {
         compromised: args.compromised,
         since,
     };
-    let (_, body) = runtime()?.block_on(async {
+    let done = runtime()?.block_on(async {
         let opened = vpass_issuer::service::open(&config).await?;
         opened
             .service
-            .rotate(
-                CLI_ACTOR,
-                "vpass admin rotate-key",
-                &args.office,
-                &req,
-                None,
-            )
+            .rotate_office_key(CLI_ACTOR, "vpass admin rotate-key", &args.office, &req)
             .await
             .map_err(anyhow::Error::from)
     })?;
-    let answer: serde_json::Value =
-        serde_json::from_slice(&body).context("reading the rotation's answer")?;
+    let at = done
+        .previous_state
+        .at()
+        .map_or_else(|| "now".to_owned(), |t| t.to_rfc3339());
     eprintln!(
-        "{} is now {} (at {}); the new key signs from now on and the trust list naming it \
+        "{} is now {} (at {at}); the new key signs from now on and the trust list naming it \
          is published",
-        answer["previous"]["kid"].as_str().unwrap_or("the old key"),
-        answer["previous"]["state"].as_str().unwrap_or("retired"),
-        answer["previous"]["at"].as_str().unwrap_or("now"),
+        done.previous_kid,
+        done.previous_state.name(),
     );
-    println!("{}", answer["kid"].as_str().unwrap_or_default());
+    println!("{}", done.kid);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -378,19 +378,15 @@ fn report_csv(rows: &mut [ReportRow]) -> anyhow::Result<Vec<u8>> {
     w.into_inner().context("writing the report")
 }
 
-/// The reason alone from a problem's `detail`, which reads `CODE (field: reason)` or
-/// `CODE (reason)`; the whole detail if it reads otherwise.
-fn reason_of<'a>(detail: &'a str, code: &str, field: &str) -> &'a str {
-    detail
-        .strip_prefix(code)
-        .and_then(|d| d.strip_prefix(" ("))
-        .and_then(|d| d.strip_suffix(')'))
-        .map(|d| {
-            d.strip_prefix(field)
-                .and_then(|d| d.strip_prefix(": "))
-                .unwrap_or(d)
-        })
-        .unwrap_or(detail)
+/// The report's reason for a refused row: the row error's `reason` member (what is wrong,
+/// without the code and field the report has in their own columns), or its whole `detail`
+/// when it has none.
+fn reason_of(error: &serde_json::Value) -> String {
+    error["reason"]
+        .as_str()
+        .or_else(|| error["detail"].as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The idempotency key of part `n` (from 1).
@@ -519,13 +515,12 @@ pub fn issue_batch(args: IssueBatchArgs) -> anyhow::Result<ExitCode> {
         }
         for e in answer["errors"].as_array().unwrap_or(&empty) {
             let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
-            let (code, field, detail) = (text("code"), text("field"), text("detail"));
             let row = ReportRow {
                 row: offset + e["row"].as_u64().unwrap_or(0),
                 id: None,
-                reason: reason_of(&detail, &code, &field).to_owned(),
-                code,
-                field,
+                code: text("code"),
+                field: text("field"),
+                reason: reason_of(e),
             };
             if n_refused < SHOWN_REFUSALS {
                 say(format!(
@@ -616,17 +611,19 @@ mod tests {
     }
 
     #[test]
-    fn report_reason_drops_the_code_and_field_the_report_already_has() {
-        let detail = "INVALID_FIELD (credentialSubject.hours: must be a positive number)";
-        assert_eq!(
-            reason_of(detail, "INVALID_FIELD", "credentialSubject.hours"),
-            "must be a positive number"
-        );
-        assert_eq!(reason_of("X (no field)", "X", ""), "no field");
-        assert_eq!(
-            reason_of("unreadable row: 3 fields", "CSV_INVALID", ""),
-            "unreadable row: 3 fields"
-        );
+    fn report_reason_is_the_row_errors_reason_member() {
+        // The reason member is taken as it is, whatever the detail says.
+        let e = serde_json::json!({
+            "row": 2, "code": "INVALID_FIELD", "field": "credentialSubject.hours",
+            "detail": "INVALID_FIELD (credentialSubject.hours: must be a positive number)",
+            "reason": "must be a positive number",
+        });
+        assert_eq!(reason_of(&e), "must be a positive number");
+        let e = serde_json::json!({"detail": "a detail", "reason": "its own reason"});
+        assert_eq!(reason_of(&e), "its own reason");
+        // A row error without a reason: its whole detail.
+        let e = serde_json::json!({"code": "CSV_INVALID", "detail": "unreadable row: 3 fields"});
+        assert_eq!(reason_of(&e), "unreadable row: 3 fields");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod offices;
 pub mod service;
 pub mod store;
+pub mod types;
 pub mod volunteers;
 
 use std::future::Future;

@@ -20,18 +20,19 @@ use vpass_credential::model::{
 use vpass_credential::status::{self, StatusList};
 use vpass_credential::text::{self, Lines};
 use vpass_credential::time::{Clock, SystemClock, UnixTime};
-use vpass_credential::trust::{self, KeyState, Names, OfficeKey, TrustList};
+use vpass_credential::trust::{self, Names, OfficeKey, TrustList};
 
 use crate::audit::{self, AuditEntry};
 use crate::crypto::{self, Kek};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ProblemCode};
 use crate::metrics::Metrics;
 use crate::offices;
 use crate::store::{
     ActiveKey, Answer, Bootstrap, CredentialRow, Idem, KeyRow, Linked, NewCredential, NewFacts,
     NewHours, NewOperator, OfficeRow, OfficeSeed, PgStore, Placed, Placement, Revocation, Rotation,
-    SqliteStore, StatusListRow, Store, StoreError, VolunteerLink,
+    Signed, SqliteStore, StatusListRow, Store, StoreError, VolunteerLink,
 };
+use crate::types::KeyState;
 use crate::volunteers::{self, HoursCaps, Refusal};
 
 mod register;
@@ -232,28 +233,9 @@ pub struct Operator {
     pub role: Role,
 }
 
-/// Operator roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
-    /// National administrator: everything, every office.
-    Admin,
-    /// Issues and revokes for one office.
-    Officer(String),
-    /// Reads everything, writes nothing.
-    Auditor,
-}
+pub use crate::types::Role;
 
 impl Role {
-    /// Parse the stored role.
-    pub fn from_row(role: &str, office: Option<String>) -> Option<Role> {
-        match (role, office) {
-            ("admin", _) => Some(Role::Admin),
-            ("auditor", _) => Some(Role::Auditor),
-            ("officer", Some(o)) => Some(Role::Officer(o)),
-            _ => None,
-        }
-    }
-
     /// The office this role issues for (`None`: may not write).
     fn issuing_office(&self) -> Option<&str> {
         match self {
@@ -403,8 +385,8 @@ async fn bootstrap(
     }
     let root = SigningKey::generate_ed25519();
     let root_did = root.public().did_key();
-    let all_types = type_names(&CredentialKind::ALL);
-    let regional_types = type_names(&REGIONAL_TYPES);
+    let all_types = CredentialKind::ALL.to_vec();
+    let regional_types = REGIONAL_TYPES.to_vec();
     let national = OfficeRow {
         id: NATIONAL.into(),
         did: did.clone(),
@@ -493,7 +475,7 @@ pub fn parse_credential_types(body: &[u8]) -> Result<Vec<CredentialKind>, ApiErr
         .map_err(|e| ApiError::from_credential(&e, ""))?;
     let obj = value.as_object().ok_or_else(|| {
         ApiError::bad_request(
-            "INVALID_FIELD",
+            ProblemCode::INVALID_FIELD,
             "the body must be {\"credential_types\": [...]}",
         )
     })?;
@@ -542,9 +524,8 @@ fn office_seed(office: OfficeRow, public_url: &str, kek: &Kek, now: UnixTime) ->
             office_id: office.id.clone(),
             public_jwk: key.public().to_jwk().to_string(),
             sealed_private: sealed,
-            valid_from: now.0,
-            state: "active".into(),
-            state_at: None,
+            valid_from: now,
+            state: KeyState::Active,
         },
         status_list: StatusListRow {
             office_id: office.id.clone(),
@@ -575,19 +556,20 @@ pub async fn add_operator(
             "the name {why} (1 to 200 characters, no control or bidi characters)"
         )));
     }
-    let office_id = match (role, office) {
+    let role = match (role, office) {
         ("officer", Some(o)) => {
             if !store.offices().await?.iter().any(|row| row.id == o) {
                 return Err(StartError::Config(format!(
                     "no office {o:?}; offices are `national` and region codes such as kz-75"
                 )));
             }
-            Some(o.to_owned())
+            Role::Officer(o.to_owned())
         }
         ("officer", None) => {
             return Err(StartError::Config("an officer needs --office".into()));
         }
-        ("admin" | "auditor", None) => None,
+        ("admin", None) => Role::Admin,
+        ("auditor", None) => Role::Auditor,
         ("admin" | "auditor", Some(_)) => {
             return Err(StartError::Config(format!(
                 "an {role} is not scoped to an office"
@@ -601,11 +583,11 @@ pub async fn add_operator(
     };
     let (token, token_id, token_hash) = crypto::new_api_token();
     let now = SystemClock.now().0;
+    let detail = format!("role {}, token {token_id}", role.name());
     let op = NewOperator {
         id: crypto::random_uuid(),
         name: name.to_owned(),
-        role: role.to_owned(),
-        office_id,
+        role,
         token_id: token_id.clone(),
         token_hash,
         now,
@@ -614,10 +596,10 @@ pub async fn add_operator(
         at: now,
         actor: actor.to_owned(),
         action: "operator.add".into(),
-        office_id: op.office_id.clone(),
+        office_id: op.role.office().map(str::to_owned),
         subject: Some(op.id.clone()),
         request_id: None,
-        detail: Some(format!("role {role}, token {token_id}")),
+        detail: Some(detail),
     };
     store.add_operator(&op, &entry).await?;
     Ok(token)
@@ -673,9 +655,9 @@ pub async fn root_did(config: &Config) -> Result<Option<String>, StartError> {
 /// publications strictly increase in time and a verifier can always tell the newer from the
 /// older (issue 8, finding 6). Under a burst of more than one re-signing a second, the time
 /// runs ahead of the clock by at most the burst's length, well inside verifiers' clock skew.
-fn next_signed_time(now: UnixTime, previous: Option<i64>) -> UnixTime {
+fn next_signed_time(now: UnixTime, previous: Option<UnixTime>) -> UnixTime {
     match previous {
-        Some(p) if p >= now.0 => UnixTime(p.saturating_add(1)),
+        Some(p) if p >= now => UnixTime(p.0.saturating_add(1)),
         _ => now,
     }
 }
@@ -700,6 +682,48 @@ fn parse_reason(obj: &Map<String, Value>) -> Result<String, ApiError> {
     }
 }
 
+/// An office key rotation done: the office's new key and what became of the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRotated {
+    /// The office.
+    pub office: String,
+    /// The new key's kid.
+    pub kid: String,
+    /// Its start of validity.
+    pub valid_from: UnixTime,
+    /// The old key's kid.
+    pub previous_kid: String,
+    /// The old key's state now: retired or compromised, with its time.
+    pub previous_state: KeyState,
+}
+
+impl KeyRotated {
+    /// The rotation from the old key's row (as updated) and the new key's.
+    fn from_rows(office: &str, old: &KeyRow, new: &KeyRow) -> KeyRotated {
+        KeyRotated {
+            office: office.to_owned(),
+            kid: new.kid.clone(),
+            valid_from: new.valid_from,
+            previous_kid: old.kid.clone(),
+            previous_state: old.state,
+        }
+    }
+
+    /// The API's answer: `{"office", "kid", "valid_from", "previous": {"kid", "state", "at"}}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "office": self.office,
+            "kid": self.kid,
+            "valid_from": self.valid_from.to_rfc3339(),
+            "previous": {
+                "kid": self.previous_kid,
+                "state": self.previous_state.name(),
+                "at": self.previous_state.at().map(UnixTime::to_rfc3339),
+            },
+        })
+    }
+}
+
 /// A key-rotation request: `{"reason": "...", "compromised": false, "since": "<RFC 3339>"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateRequest {
@@ -717,7 +741,7 @@ impl RotateRequest {
         let value = vpass_credential::json::parse(body, "body")
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         let obj = value.as_object().ok_or_else(|| {
-            ApiError::bad_request("INVALID_FIELD", "the body must be a JSON object")
+            ApiError::bad_request(ProblemCode::INVALID_FIELD, "the body must be a JSON object")
         })?;
         if let Some(k) = obj
             .keys()
@@ -787,7 +811,7 @@ impl Service {
         let mut signers = HashMap::new();
         // Open the active keys now, so that a wrong KEK is refused at start.
         for key in store.office_keys().await? {
-            if key.state == "active" {
+            if key.state == KeyState::Active {
                 let signer =
                     open_key(kek, &format!("office-key:{}", key.kid), &key.sealed_private)?
                         .with_kid(key.kid.clone());
@@ -879,12 +903,10 @@ impl Service {
         if !crypto::token_matches(token, &row.hash) || row.revoked_at.is_some() {
             return Err(bad());
         }
-        let role = Role::from_row(&row.role, row.office_id)
-            .ok_or_else(|| ApiError::internal(&"unknown operator role"))?;
         Ok(Operator {
             id: row.operator_id,
             name: row.operator_name,
-            role,
+            role: row.role,
         })
     }
 
@@ -980,9 +1002,9 @@ impl Service {
         let new = NewCredential {
             id: &id,
             office_id,
-            kind: req.kind.type_name(),
-            format: req.format.as_str(),
-            issued_at: now.0,
+            kind: req.kind,
+            format: req.format,
+            issued_at: now,
             issued_by: &op.id,
             status: 201,
         };
@@ -1079,9 +1101,9 @@ impl Service {
                     .map(|k| {
                         json!({
                             "kid": k.kid,
-                            "state": k.state,
-                            "valid_from": UnixTime(k.valid_from).to_rfc3339(),
-                            "at": k.state_at.map(|t| UnixTime(t).to_rfc3339()),
+                            "state": k.state.name(),
+                            "valid_from": k.valid_from.to_rfc3339(),
+                            "at": k.state.at().map(UnixTime::to_rfc3339),
                         })
                     })
                     .collect();
@@ -1098,7 +1120,7 @@ impl Service {
                     "did": o.did,
                     "names": {"kk": o.name_kk, "ru": o.name_ru, "en": o.name_en},
                     "region": o.region,
-                    "credential_types": o.credential_types,
+                    "credential_types": type_names(&o.credential_types),
                     "keys": keys,
                     "status_lists": lists,
                 })
@@ -1134,7 +1156,8 @@ impl Service {
 
     /// Rotate an office's key: a new key signs from now on; the old one is retired (it keeps
     /// verifying what it signed) or marked compromised. `idem` is `None` for
-    /// `vpass admin rotate-key`. The new trust list is signed at once.
+    /// `vpass admin rotate-key`. The new trust list is signed at once. The answer is
+    /// [`KeyRotated::to_json`] (or, replayed, the first answer's status and body).
     pub async fn rotate(
         &self,
         actor: &str,
@@ -1143,6 +1166,41 @@ impl Service {
         req: &RotateRequest,
         idem: Option<&Idem<'_>>,
     ) -> Result<(u16, Vec<u8>), ApiError> {
+        match self
+            .rotate_answer(actor, request_id, office_id, req, idem)
+            .await?
+        {
+            (Answer::Fresh(body), _) => Ok((200, body)),
+            (Answer::Replayed { status, body }, _) => Ok((status, body)),
+        }
+    }
+
+    /// [`Service::rotate`] without idempotency, as `vpass admin rotate-key` asks for it: the
+    /// rotation done, typed.
+    pub async fn rotate_office_key(
+        &self,
+        actor: &str,
+        request_id: &str,
+        office_id: &str,
+        req: &RotateRequest,
+    ) -> Result<KeyRotated, ApiError> {
+        let (_, done) = self
+            .rotate_answer(actor, request_id, office_id, req, None)
+            .await?;
+        // Without an idempotency record nothing is replayed: the rotation ran here.
+        done.ok_or_else(|| ApiError::internal(&"a rotation without idempotency was replayed"))
+    }
+
+    /// The rotation of [`Service::rotate`]: the store's answer, and the rotation done if it
+    /// ran now (not replayed).
+    async fn rotate_answer(
+        &self,
+        actor: &str,
+        request_id: &str,
+        office_id: &str,
+        req: &RotateRequest,
+        idem: Option<&Idem<'_>>,
+    ) -> Result<(Answer, Option<KeyRotated>), ApiError> {
         let office = self
             .offices
             .get(office_id)
@@ -1171,24 +1229,19 @@ impl Service {
                 office_id: office.id.clone(),
                 public_jwk: key.public().to_jwk().to_string(),
                 sealed_private: sealed,
-                valid_from: now.0 - KEY_BACKDATE,
-                state: "active".into(),
-                state_at: None,
+                valid_from: UnixTime(now.0 - KEY_BACKDATE),
+                state: KeyState::Active,
             })
         };
+        // The rotation of the answer built last (the one committed).
+        let done = std::sync::Mutex::new(None);
         let respond = |old: &KeyRow, new: &KeyRow| -> Vec<u8> {
-            json!({
-                "office": office.id,
-                "kid": new.kid,
-                "valid_from": UnixTime(new.valid_from).to_rfc3339(),
-                "previous": {
-                    "kid": old.kid,
-                    "state": old.state,
-                    "at": old.state_at.map(|t| UnixTime(t).to_rfc3339()),
-                },
-            })
-            .to_string()
-            .into_bytes()
+            let rotated = KeyRotated::from_rows(&office.id, old, new);
+            let body = rotated.to_json().to_string().into_bytes();
+            *done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rotated);
+            body
         };
         let rotation = Rotation {
             office_id,
@@ -1216,10 +1269,13 @@ impl Service {
         };
         // Publish the keys at once (else the next fetch of /trust-list does it).
         self.trust_list(false).await?;
-        match answer {
-            Answer::Fresh(body) => Ok((200, body)),
-            Answer::Replayed { status, body } => Ok((status, body)),
-        }
+        let done = match answer {
+            Answer::Fresh(_) => done
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            Answer::Replayed { .. } => None,
+        };
+        Ok((answer, done))
     }
 
     /// `PUT /api/v1/offices/{office}/credential-types` (admins): set the credential types an
@@ -1242,10 +1298,9 @@ impl Service {
         if !self.offices.contains_key(office_id) {
             return Err(ApiError::not_found("office"));
         }
-        let types = type_names(&kinds);
-        self.apply_credential_types(&op.id, office_id, &types)
+        self.apply_credential_types(&op.id, office_id, &kinds)
             .await?;
-        Ok(json!({"office": office_id, "credential_types": types}))
+        Ok(json!({"office": office_id, "credential_types": type_names(&kinds)}))
     }
 
     /// Store an office's credential types (audited as `actor` if they change) and re-sign the
@@ -1254,7 +1309,7 @@ impl Service {
         &self,
         actor: &str,
         office_id: &str,
-        types: &[String],
+        types: &[CredentialKind],
     ) -> Result<bool, ApiError> {
         let entry = AuditEntry {
             at: self.clock.now().0,
@@ -1263,7 +1318,7 @@ impl Service {
             office_id: Some(office_id.to_owned()),
             subject: None,
             request_id: None,
-            detail: Some(types.join(" ")),
+            detail: Some(type_names(types).join(" ")),
         };
         let changed = match self
             .store
@@ -1306,11 +1361,11 @@ impl Service {
         op: &Operator,
         idem_key: &str,
         body: &[u8],
-        csv_type: Option<&str>,
+        csv_type: Option<CredentialKind>,
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let (office_id, office) = self.issuing_context(op).await?;
         let target = match csv_type {
-            Some(t) => format!("POST /api/v1/credentials/batch csv {t}"),
+            Some(t) => format!("POST /api/v1/credentials/batch csv {}", t.type_name()),
             None => "POST /api/v1/credentials/batch".to_owned(),
         };
         let request_hash = self.request_hash(&target, body);
@@ -1332,7 +1387,7 @@ impl Service {
                     Value::Array(items) => items.into_iter().map(Ok).collect(),
                     _ => {
                         return Err(ApiError::bad_request(
-                            "MALFORMED_BATCH",
+                            ProblemCode::MalformedBatch,
                             "the body must be a JSON array of credentials (or CSV)",
                         ))
                     }
@@ -1342,7 +1397,7 @@ impl Service {
         if rows.len() > MAX_BATCH_ROWS {
             return Err(ApiError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "BATCH_TOO_LARGE",
+                ProblemCode::BatchTooLarge,
                 format!("at most {MAX_BATCH_ROWS} rows per batch"),
             ));
         }
@@ -1365,9 +1420,9 @@ impl Service {
             .map(|(_, id, req)| NewCredential {
                 id,
                 office_id,
-                kind: req.kind.type_name(),
-                format: req.format.as_str(),
-                issued_at: now.0,
+                kind: req.kind,
+                format: req.format,
+                issued_at: now,
                 issued_by: &op.id,
                 status: 200,
             })
@@ -1400,7 +1455,7 @@ impl Service {
                 .iter()
                 .zip(done)
                 .filter(|(_, outcome)| outcome.is_ok())
-                .map(|((_, _, req), _)| req.kind.type_name())
+                .map(|((_, _, req), _)| req.kind)
                 .collect();
             let mut issued = Vec::new();
             let mut all_errors = errors.clone();
@@ -1445,7 +1500,7 @@ impl Service {
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for kind in CredentialKind::ALL {
-                let n = kinds.iter().filter(|k| **k == kind.type_name()).count();
+                let n = kinds.iter().filter(|k| **k == kind).count();
                 self.metrics.issued(office_id, kind.type_name(), n as u64);
             }
         }
@@ -1475,16 +1530,16 @@ impl Service {
         );
         let revoked = row
             .revoked_at
-            .map(|at| json!({"at": UnixTime(at).to_rfc3339(), "reason": row.revoked_reason}));
+            .map(|at| json!({"at": at.to_rfc3339(), "reason": row.revoked_reason}));
         json!({
             "id": row.id,
             "credential": row.token,
             "status_index": row.status_index,
             "status_list": list_url,
-            "format": row.format,
-            "type": row.kind,
+            "format": row.format.as_str(),
+            "type": row.kind.type_name(),
             "office": row.office_id,
-            "issued_at": UnixTime(row.issued_at).to_rfc3339(),
+            "issued_at": row.issued_at.to_rfc3339(),
             "revoked": revoked,
         })
     }
@@ -1503,7 +1558,10 @@ impl Service {
         let value = vpass_credential::json::parse(body, "body")
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         let obj = value.as_object().ok_or_else(|| {
-            ApiError::bad_request("INVALID_FIELD", "the body must be {\"reason\": \"...\"}")
+            ApiError::bad_request(
+                ProblemCode::INVALID_FIELD,
+                "the body must be {\"reason\": \"...\"}",
+            )
         })?;
         if let Some(k) = obj.keys().find(|k| *k != "reason") {
             return Err(ApiError::invalid_field(k, "is not a known member"));
@@ -1533,7 +1591,7 @@ impl Service {
             *revoked
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some((row.office_id.clone(), row.kind.clone()));
+                Some((row.office_id.clone(), row.kind));
             let mut v = self.credential_json(row);
             // The token opened under this KEK when it was issued; if it no longer opens, the
             // answer leaves it out rather than failing the revocation.
@@ -1560,7 +1618,7 @@ impl Service {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let (Answer::Fresh(_), Some((office, kind))) = (&answer, revoked) {
-            self.metrics.revoked(&office, &kind);
+            self.metrics.revoked(&office, kind.type_name());
         }
         self.open_answer(&idem, 200, answer)
     }
@@ -1570,7 +1628,7 @@ impl Service {
         key: &ActiveKey,
         row: &StatusListRow,
         revoked: &[u64],
-    ) -> Result<(String, i64, i64), StoreError> {
+    ) -> Result<Signed, StoreError> {
         let office = self
             .offices
             .get(&row.office_id)
@@ -1593,7 +1651,7 @@ impl Service {
             from,
             until,
         );
-        Ok((token, from.0, until.0))
+        Ok((token, from, until))
     }
 
     /// The office's signed status list number `list_no` (re-signed when stale).
@@ -1628,10 +1686,10 @@ impl Service {
                      offices: &[OfficeRow],
                      keys: &[KeyRow],
                      lists: &[StatusListRow]|
-         -> Result<(String, i64, i64), StoreError> {
+         -> Result<Signed, StoreError> {
             let (list, token) =
                 signed_trust_list(&root, None, now, sequence, offices, keys, lists)?;
-            Ok((token, now.0, list.next_update.0))
+            Ok((token, now, list.next_update))
         };
         let due_before = now.0 + TRUST_LIST_REFRESH_MARGIN;
         Ok(self
@@ -1648,7 +1706,7 @@ impl Service {
         };
         let mut methods = Vec::new();
         for key in self.store.office_keys().await? {
-            if key.office_id != office.id || key.state == "compromised" {
+            if key.office_id != office.id || matches!(key.state, KeyState::Compromised { .. }) {
                 continue;
             }
             let jwk = vpass_credential::json::parse(key.public_jwk.as_bytes(), "jwk")
@@ -1730,21 +1788,15 @@ fn trust_office(
         .map(|k| {
             let jwk = vpass_credential::json::parse(k.public_jwk.as_bytes(), "jwk")
                 .map_err(|_| StoreError::Corrupt("office_keys.public_jwk"))?;
-            let state = match (k.state.as_str(), k.state_at) {
-                ("active", _) => KeyState::Active,
-                ("retired", Some(at)) => KeyState::Retired { at: UnixTime(at) },
-                ("compromised", Some(at)) => KeyState::Compromised { at: UnixTime(at) },
-                _ => return Err(StoreError::Corrupt("office_keys.state")),
-            };
             Ok(OfficeKey {
                 kid: k.kid.clone(),
                 jwk,
-                valid_from: UnixTime(k.valid_from),
+                valid_from: k.valid_from,
                 valid_until: None,
-                state,
+                state: k.state.into(),
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(trust::Office {
         id: o.did.clone(),
         names: Names {
@@ -1753,7 +1805,7 @@ fn trust_office(
             en: o.name_en.clone(),
         },
         region: o.region.clone(),
-        credential_types: o.credential_types.clone(),
+        credential_types: type_names(&o.credential_types),
         keys,
         status_lists: lists
             .iter()
@@ -1777,7 +1829,7 @@ struct Draft {
 fn draft_issue_value(office: &OfficeRow, value: Value) -> Result<Draft, ApiError> {
     let Value::Object(mut map) = value else {
         return Err(ApiError::bad_request(
-            "MALFORMED_CREDENTIAL",
+            ProblemCode::MALFORMED_CREDENTIAL,
             "the body must be a JSON object: a VCDM 2.0 credential",
         ));
     };
@@ -1916,7 +1968,7 @@ fn check_issue(
     let kind = checked.kind();
     if kind == CredentialKind::Passport && origin != Origin::Register {
         return Err(ApiError::bad_request(
-            "PASSPORT_FROM_REGISTER",
+            ProblemCode::PassportFromRegister,
             "a VolunteerPassportCredential is built from the register: \
              POST /api/v1/volunteers/{id}/passport",
         )
@@ -1926,13 +1978,9 @@ fn check_issue(
         // Hours only; the other kinds have no such member.
         checked.mark_unlinked();
     }
-    if !office
-        .credential_types
-        .iter()
-        .any(|t| t == kind.type_name())
-    {
+    if !office.credential_types.contains(&kind) {
         return Err(ApiError::bad_request(
-            "ISSUER_NOT_AUTHORIZED",
+            ProblemCode::ISSUER_NOT_AUTHORIZED,
             format!("this office may not issue {}", kind.type_name()),
         )
         .at("type"));
@@ -1991,7 +2039,7 @@ fn check_issue(
     })
 }
 
-/// Turn CSV into issuance requests of type `type_name`, one per data row (row 1 is the first
+/// Turn CSV into issuance requests of type `kind`, one per data row (row 1 is the first
 /// line after the header). Columns: `validFrom`, `validUntil`, `holder`, `format`, `id` and
 /// `volunteer` are credential or request members, `confirm` the request's confirmations
 /// (separated by `;`); every other column is a `credentialSubject` member of the type, a
@@ -2000,34 +2048,33 @@ fn check_issue(
 ///
 /// The header is checked whole before any row is built (`csv_header`); a row the CSV reader
 /// cannot read, or one larger than [`MAX_CSV_ROW`], is an error of that row alone.
-pub fn csv_rows(body: &[u8], type_name: &str) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
-    let Some(kind) = CredentialKind::from_type_name(type_name) else {
-        return Err(ApiError::invalid_field(
-            "type",
-            "is not a vpass credential type",
-        ));
-    };
+pub fn csv_rows(
+    body: &[u8],
+    kind: CredentialKind,
+) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(body);
-    let header = reader
-        .headers()
-        .map_err(|_| ApiError::bad_request("CSV_INVALID", "the CSV header cannot be read"))?;
+    let header = reader.headers().map_err(|_| {
+        ApiError::bad_request(ProblemCode::CsvInvalid, "the CSV header cannot be read")
+    })?;
     let columns = csv_header(header, kind)?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let row = record
-            .map_err(|e| ApiError::bad_request("CSV_INVALID", format!("unreadable row: {e}")))
+            .map_err(|e| {
+                ApiError::bad_request(ProblemCode::CsvInvalid, format!("unreadable row: {e}"))
+            })
             .and_then(|r| {
                 if r.as_byte_record().as_slice().len() > MAX_CSV_ROW {
                     return Err(ApiError::new(
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "PAYLOAD_TOO_LARGE",
+                        ProblemCode::PAYLOAD_TOO_LARGE,
                         format!("the row is larger than {MAX_CSV_ROW} bytes"),
                     ));
                 }
-                csv_row(&columns, &r, type_name)
+                csv_row(&columns, &r, kind.type_name())
             });
         rows.push(row);
         if rows.len() > MAX_BATCH_ROWS {
@@ -2064,7 +2111,7 @@ const CSV_REQUEST_COLUMNS: [&str; 6] = [
 /// none twice. (A column of 100,000 dotted names once built 100,000 nested objects, whose
 /// recursive drop overflowed the stack and aborted the service.)
 fn csv_header(header: &csv::StringRecord, kind: CredentialKind) -> Result<Vec<Column>, ApiError> {
-    let refuse = |detail: String| ApiError::bad_request("CSV_INVALID", detail);
+    let refuse = |detail: String| ApiError::bad_request(ProblemCode::CsvInvalid, detail);
     if header.len() > MAX_CSV_COLUMNS {
         return Err(refuse(format!(
             "the CSV header has {} columns; at most {MAX_CSV_COLUMNS}",

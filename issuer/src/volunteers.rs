@@ -49,11 +49,39 @@ impl Default for HoursCaps {
     }
 }
 
+/// Which plausibility check refused a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalCode {
+    /// `HOURS_OVER_CAP`: more hours in one credential than the cap.
+    HoursOverCap,
+    /// `DUPLICATE_EVENT`: the volunteer has a credential for the same event.
+    DuplicateEvent,
+    /// `DAILY_HOURS_OVER_CAP`: more hours on a day than the daily cap.
+    DailyHoursOverCap,
+}
+
+impl RefusalCode {
+    /// The stable code problems and batch rows carry.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::HoursOverCap => "HOURS_OVER_CAP",
+            RefusalCode::DuplicateEvent => "DUPLICATE_EVENT",
+            RefusalCode::DailyHoursOverCap => "DAILY_HOURS_OVER_CAP",
+        }
+    }
+}
+
+impl std::fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A refused plausibility check: a 422 problem (or a batch row error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// Stable code (`DAILY_HOURS_OVER_CAP`, ...).
-    pub code: &'static str,
+    /// Which check refused.
+    pub code: RefusalCode,
     /// The field at fault.
     pub field: &'static str,
     /// What a clerk reads.
@@ -161,7 +189,7 @@ pub fn show_hours(h: f64) -> String {
 pub fn check_cap(hours: f64, limits: &HoursCaps) -> Result<(), Refusal> {
     if hours > limits.max_hours_per_credential {
         return Err(Refusal {
-            code: "HOURS_OVER_CAP",
+            code: RefusalCode::HoursOverCap,
             field: "credentialSubject.hours",
             detail: format!(
                 "{} hours in one credential is more than the limit of {} hours; split the \
@@ -188,7 +216,7 @@ pub fn check_against(
         let first = same.clone().next();
         if let Some(earlier) = same.find(|e| e.office_id == new.office_id) {
             return Err(Refusal {
-                code: "DUPLICATE_EVENT",
+                code: RefusalCode::DuplicateEvent,
                 field: "credentialSubject.activity",
                 detail: format!(
                     "this volunteer already has credential {} for the same event (activity, \
@@ -201,7 +229,7 @@ pub fn check_against(
         }
         if first.is_some() {
             return Err(Refusal {
-                code: "DUPLICATE_EVENT",
+                code: RefusalCode::DuplicateEvent,
                 field: "credentialSubject.activity",
                 detail: format!(
                     "this volunteer already has a credential from another office for the same \
@@ -267,7 +295,7 @@ pub fn check_against(
                 )
             };
             return Err(Refusal {
-                code: "DAILY_HOURS_OVER_CAP",
+                code: RefusalCode::DailyHoursOverCap,
                 field: "credentialSubject.hours",
                 detail,
                 credential: None,
@@ -390,7 +418,7 @@ mod tests {
         let existing = [fact("a", 20.0, "2026-03-01", "2026-03-02", "x")];
         let new = fact("", 8.0, "2026-03-02", "2026-03-02", "y");
         let r = check_against(&new, &existing, &limits, false).unwrap_err();
-        assert_eq!(r.code, "DAILY_HOURS_OVER_CAP");
+        assert_eq!(r.code, RefusalCode::DailyHoursOverCap);
         assert!(r.detail.contains("2026-03-02"), "{}", r.detail);
         assert!(
             r.detail.contains("18 hours (10 already recorded + 8"),
@@ -411,7 +439,7 @@ mod tests {
         let existing = [fact("c1", 2.0, "2026-03-01", "2026-03-01", "k")];
         let new = fact("", 2.0, "2026-03-01", "2026-03-01", "k");
         let r = check_against(&new, &existing, &limits, false).unwrap_err();
-        assert_eq!(r.code, "DUPLICATE_EVENT");
+        assert_eq!(r.code, RefusalCode::DuplicateEvent);
         assert_eq!(r.credential.as_deref(), Some("c1"));
         assert!(check_against(&new, &existing, &limits, true).is_ok());
     }
@@ -424,7 +452,7 @@ mod tests {
         // A duplicate of another office's credential: said, not named.
         let new = fact("", 2.0, "2026-03-01", "2026-03-01", "k");
         let r = check_against(&new, std::slice::from_ref(&theirs), &limits, false).unwrap_err();
-        assert_eq!(r.code, "DUPLICATE_EVENT");
+        assert_eq!(r.code, RefusalCode::DuplicateEvent);
         assert_eq!(r.credential, None);
         assert!(!r.detail.contains("c1"), "{}", r.detail);
         // With one of its own too, the office is told its own.
@@ -434,7 +462,7 @@ mod tests {
         // Over the daily cap with another office's hours: no figures of theirs.
         let new = fact("", 8.0, "2026-03-01", "2026-03-01", "other");
         let r = check_against(&new, &[theirs], &limits, false).unwrap_err();
-        assert_eq!(r.code, "DAILY_HOURS_OVER_CAP");
+        assert_eq!(r.code, RefusalCode::DailyHoursOverCap);
         assert!(!r.detail.contains("10"), "{}", r.detail);
         assert!(!r.detail.contains("18"), "{}", r.detail);
         assert!(r.detail.contains("other offices"), "{}", r.detail);
@@ -446,7 +474,17 @@ mod tests {
         assert!(check_cap(1000.0, &limits).is_ok());
         assert_eq!(
             check_cap(1000.5, &limits).unwrap_err().code,
-            "HOURS_OVER_CAP"
+            RefusalCode::HoursOverCap
+        );
+    }
+
+    #[test]
+    fn refusal_codes_keep_their_wire_text() {
+        assert_eq!(RefusalCode::HoursOverCap.as_str(), "HOURS_OVER_CAP");
+        assert_eq!(RefusalCode::DuplicateEvent.as_str(), "DUPLICATE_EVENT");
+        assert_eq!(
+            RefusalCode::DailyHoursOverCap.as_str(),
+            "DAILY_HOURS_OVER_CAP"
         );
     }
 

@@ -47,7 +47,7 @@ async fn batch_of_json_issues_valid_rows_and_reports_invalid_ones(h: Harness) {
     assert_eq!(
         out["errors"],
         json!([{"row": 2, "code": "INVALID_FIELD", "field": "credentialSubject.hours",
-            "detail": out["errors"][0]["detail"]}])
+            "detail": out["errors"][0]["detail"], "reason": "must be a positive number"}])
     );
     let (_, key) = trusted(&h).await;
     let opts = sdjwt::VerifyOptions::at(SystemClock.now());

@@ -663,6 +663,40 @@ fn issue_batch_in_parts_reports_every_row_and_a_rerun_issues_nothing_twice() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no rows"));
 }
 
+#[test]
+fn issue_batch_report_reason_is_the_api_reason_member() {
+    let dir = TempDir::new("issuer-batch-reason");
+    let server = start(&dir.0);
+    let csv = dir.0.join("reason.csv");
+    // Row 2 claims 0 hours: the API's row error says so in `detail` (with code and field) and
+    // in `reason` (alone); the report's reason column is the latter, as sent.
+    let text = event_csv(3, |i| {
+        (i == 1).then(|| {
+            format!(
+                "Volunteer {i},{},0,Clean-up,AVC,2026-05-30,2026-05-31,\
+                 2026-06-01T00:00:00Z,2031-06-01T00:00:00Z",
+                iin(i)
+            )
+        })
+    });
+    std::fs::write(&csv, text).expect("csv");
+    let out = issue_batch_cmd(&dir.0, &server, &["--csv", csv.to_str().expect("utf-8")])
+        .output()
+        .expect("running vpass issue-batch");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(dir.0.join("reason.csv.report.csv")).expect("report");
+    let refused: Vec<&str> = report.lines().filter(|l| l.contains(",refused,")).collect();
+    assert_eq!(
+        refused,
+        ["2,refused,,INVALID_FIELD,credentialSubject.hours,must be a positive number"]
+    );
+}
+
 /// `kill -9` of the service while `vpass issue-batch` sends its parts: the command fails
 /// naming the part, and the same command against the restarted service resumes, issuing each
 /// row exactly once.

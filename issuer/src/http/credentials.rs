@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 
+use vpass_credential::model::CredentialKind;
+
 use super::error::ApiError;
 use super::extract::{Auth, Body, CountedInTransaction, IdempotencyKey, Path};
 use super::AppState;
@@ -104,21 +106,15 @@ async fn batch(
         match pair.split_once('=') {
             Some(("type", t)) => {
                 // Checked for JSON bodies too, so a typo is not silently ignored.
-                if vpass_credential::model::CredentialKind::from_type_name(t).is_none() {
-                    return Err(ApiError::invalid_field(
-                        "type",
-                        "is not a vpass credential type",
-                    ));
-                }
-                csv_type = Some(t.to_owned())
+                csv_type = Some(CredentialKind::from_type_name(t).ok_or_else(|| {
+                    ApiError::invalid_field("type", "is not a vpass credential type")
+                })?)
             }
             _ => return Err(ApiError::invalid_field(pair, "is not a known parameter")),
         }
     }
-    let csv_type = is_csv.then(|| csv_type.unwrap_or_else(|| "VolunteerHoursCredential".into()));
-    let (status, body) = state
-        .issue_batch(&op, &key, &body, csv_type.as_deref())
-        .await?;
+    let csv_type = is_csv.then_some(csv_type.unwrap_or(CredentialKind::Hours));
+    let (status, body) = state.issue_batch(&op, &key, &body, csv_type).await?;
     Ok(json_bytes(status, body))
 }
 

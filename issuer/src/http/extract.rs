@@ -17,7 +17,7 @@ use axum::response::Response;
 use vpass_credential::limits::MAX_REQUEST_ID;
 use vpass_credential::text;
 
-use super::error::ApiError;
+use super::error::{ApiError, ProblemCode};
 use super::AppState;
 use crate::service::Operator;
 
@@ -150,7 +150,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<IdempotencyKey, ApiError> {
         let value = parts.headers.get("idempotency-key").ok_or_else(|| {
             ApiError::bad_request(
-                "IDEMPOTENCY_KEY_MISSING",
+                ProblemCode::IdempotencyKeyMissing,
                 "writes need an Idempotency-Key header (a fresh random value per operation)",
             )
             .at("Idempotency-Key")
@@ -161,7 +161,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             || !bytes.iter().all(|b| b.is_ascii_graphic())
         {
             return Err(ApiError::bad_request(
-                "IDEMPOTENCY_KEY_INVALID",
+                ProblemCode::IdempotencyKeyInvalid,
                 "the Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
             .at("Idempotency-Key"));
@@ -188,7 +188,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Path<T>, ApiError> {
         let invalid = |e: PathRejection| match e {
             PathRejection::FailedToDeserializePathParams(_) => ApiError::bad_request(
-                "PATH_INVALID",
+                ProblemCode::PathInvalid,
                 "a path parameter is not valid percent-encoded UTF-8 text",
             ),
             // A route without the parameters its handler asks for: our bug, not the client's.
@@ -226,7 +226,7 @@ impl FromRequest<AppState> for Body {
         let Ok(read) = tokio::time::timeout(timeout, Bytes::from_request(req, state)).await else {
             return Err(ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "BODY_TIMEOUT",
+                ProblemCode::BodyTimeout,
                 format!(
                     "the body did not arrive within {} seconds",
                     timeout.as_secs()
@@ -237,10 +237,13 @@ impl FromRequest<AppState> for Body {
             Ok(b) => Ok(Body(b)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                ProblemCode::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than {} bytes", super::MAX_BODY),
             )),
-            Err(e) => Err(ApiError::bad_request("BODY_UNREADABLE", e.body_text())),
+            Err(e) => Err(ApiError::bad_request(
+                ProblemCode::BodyUnreadable,
+                e.body_text(),
+            )),
         }
     }
 }

@@ -47,7 +47,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::service::Service;
-use error::ApiError;
+use error::{ApiError, ProblemCode};
 
 /// Largest accepted request body (a credential is a few KiB).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -71,7 +71,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
+                ProblemCode::MethodNotAllowed,
                 "this resource does not answer this method; the Allow header lists those it does",
             )
         })

@@ -7,15 +7,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use vpass_credential::limits::MAX_REQUEST_ID;
-use vpass_credential::model::{Category, Credential, Iin, IsoDate, VCDM2_CONTEXT};
+use vpass_credential::model::{Category, Credential, CredentialKind, Iin, IsoDate, VCDM2_CONTEXT};
 use vpass_credential::text::{self, Lines};
 use vpass_credential::time::UnixTime;
 
 use super::{check_issue, draft_issue_value, Draft, Operator, Origin, Role, Service, NATIONAL};
 use crate::audit::AuditEntry;
 use crate::crypto;
-use crate::http::error::ApiError;
-use crate::store::{Answer, CredentialFilter, CredentialRow, Idem, VolunteerLink, VolunteerRow};
+use crate::http::error::{ApiError, ProblemCode};
+use crate::store::{
+    Answer, CredentialFilter, CredentialRow, Idem, StoreError, VolunteerLink, VolunteerRow,
+};
 use crate::volunteers::{self, Names, PassportFact};
 
 /// Prefix of a stored token sealed under the KEK (older rows hold the token as issued).
@@ -28,7 +30,7 @@ pub const MAX_LIMIT: i64 = 100;
 pub const PASSPORT_VALIDITY: i64 = 365 * 24 * 3600;
 
 /// 422 with a code at a field.
-fn unprocessable(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
+fn unprocessable(code: ProblemCode, field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).at(field)
 }
 
@@ -227,7 +229,7 @@ impl Service {
             "email": v.email,
             "phone": v.phone,
             "region": v.region,
-            "registered_at": UnixTime(v.created_at).to_rfc3339(),
+            "registered_at": v.created_at.to_rfc3339(),
             "registered_by": v.created_by,
         }))
     }
@@ -257,7 +259,7 @@ impl Service {
             email: text("email"),
             phone: text("phone"),
             region: text("region"),
-            created_at: now.0,
+            created_at: now,
             created_by: op.id.clone(),
         }
     }
@@ -278,7 +280,7 @@ impl Service {
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         let Value::Object(obj) = value else {
             return Err(ApiError::bad_request(
-                "MALFORMED_VOLUNTEER",
+                ProblemCode::MalformedVolunteer,
                 "the body must be a JSON object: {\"name\": {\"kk\", \"ru\", \"en\"}, \"iin\", ...}",
             ));
         };
@@ -412,7 +414,9 @@ impl Service {
             }
             (Some(iin), None) => {
                 let iin = Iin::parse(&iin).map_err(|r| {
-                    ApiError::bad_request("INVALID_FIELD", format!("iin: {r}")).at("iin")
+                    ApiError::bad_request(ProblemCode::INVALID_FIELD, format!("iin: {r}"))
+                        .at("iin")
+                        .because(r.to_string())
                 })?;
                 let found = self
                     .store
@@ -491,7 +495,7 @@ impl Service {
             .map_err(|e| ApiError::from_credential(&e, ""))?;
         let Value::Object(obj) = value else {
             return Err(ApiError::bad_request(
-                "INVALID_FIELD",
+                ProblemCode::INVALID_FIELD,
                 "the body must be a JSON object: {\"name\", \"email\", \"phone\", \"region\"}",
             ));
         };
@@ -602,7 +606,7 @@ impl Service {
         let registered = match &draft.volunteer {
             Some(id) => Some(self.store.volunteer(id).await?.ok_or_else(|| {
                 unprocessable(
-                    "VOLUNTEER_UNKNOWN",
+                    ProblemCode::VolunteerUnknown,
                     "volunteer",
                     format!("no volunteer {id} in the register"),
                 )
@@ -643,7 +647,7 @@ impl Service {
         };
         let mismatch = |field: &str, what: &str| {
             unprocessable(
-                "VOLUNTEER_MISMATCH",
+                ProblemCode::VolunteerMismatch,
                 &format!("credentialSubject.{field}"),
                 format!(
                     "credentialSubject.{field} does not match the {what} of volunteer {} in \
@@ -705,12 +709,10 @@ impl Service {
             match k.as_str() {
                 "office" if self.offices.contains_key(v) => office = Some(v.as_str()),
                 "office" => return Err(ApiError::invalid_field("office", "is not an office id")),
-                "type" if model_type(v) => kind = Some(v.as_str()),
                 "type" => {
-                    return Err(ApiError::invalid_field(
-                        "type",
-                        "is not a vpass credential type",
-                    ))
+                    kind = Some(CredentialKind::from_type_name(v).ok_or_else(|| {
+                        ApiError::invalid_field("type", "is not a vpass credential type")
+                    })?)
                 }
                 "volunteer" if !v.is_empty() && v.len() <= 64 => volunteer = Some(v.as_str()),
                 "volunteer" => {
@@ -763,7 +765,7 @@ impl Service {
         let next = (i64::try_from(rows.len()).unwrap_or(0) >= limit)
             .then(|| rows.last())
             .flatten()
-            .map(|(r, _)| URL_SAFE_NO_PAD.encode(format!("{}:{}", r.issued_at, r.id)));
+            .map(|(r, _)| URL_SAFE_NO_PAD.encode(format!("{}:{}", r.issued_at.0, r.id)));
         let list: Vec<Value> = rows
             .iter()
             .map(|(r, v)| listed_json(r, v.as_deref()))
@@ -792,7 +794,7 @@ impl Service {
                 Value::Object(m) => m,
                 _ => {
                     return Err(ApiError::bad_request(
-                        "INVALID_FIELD",
+                        ProblemCode::INVALID_FIELD,
                         "the body must be empty or {\"holder\": …, \"format\": …}",
                     ))
                 }
@@ -813,12 +815,12 @@ impl Service {
             .store
             .volunteer_facts(&v.id, scope)
             .await?
-            .into_iter()
-            .filter_map(|f| passport_fact(&f))
-            .collect::<Vec<_>>();
+            .iter()
+            .filter_map(|f| passport_fact(f).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
         let summary = volunteers::passport_summary(as_of, &facts).ok_or_else(|| {
             unprocessable(
-                "PASSPORT_TOO_LARGE",
+                ProblemCode::PassportTooLarge,
                 "volunteer",
                 "the records need more than 64 entries in a passport array",
             )
@@ -884,10 +886,6 @@ pub fn mask_iin(iin: &str) -> String {
     }
 }
 
-fn model_type(name: &str) -> bool {
-    vpass_credential::model::CredentialKind::from_type_name(name).is_some()
-}
-
 fn parse_cursor(v: &str) -> Result<(i64, String), ApiError> {
     let bad = || ApiError::invalid_field("cursor", "is not a cursor from a page");
     let decoded = URL_SAFE_NO_PAD
@@ -905,34 +903,48 @@ fn parse_cursor(v: &str) -> Result<(i64, String), ApiError> {
 fn listed_json(r: &CredentialRow, volunteer: Option<&str>) -> Value {
     json!({
         "id": r.id,
-        "type": r.kind,
-        "format": r.format,
+        "type": r.kind.type_name(),
+        "format": r.format.as_str(),
         "office": r.office_id,
         "volunteer": volunteer,
         "status_index": r.status_index,
-        "issued_at": UnixTime(r.issued_at).to_rfc3339(),
+        "issued_at": r.issued_at.to_rfc3339(),
         "revoked": r.revoked_at.map(|at| json!({
-            "at": UnixTime(at).to_rfc3339(),
+            "at": at.to_rfc3339(),
             "reason": r.revoked_reason,
         })),
     })
 }
 
-fn passport_fact(f: &crate::store::FactRow) -> Option<PassportFact> {
-    match f.kind.as_str() {
-        "VolunteerHoursCredential" => Some(PassportFact::Hours {
-            hours: f.hours?,
-            category: f.category.as_deref().and_then(Category::parse),
-            end: IsoDate::parse(f.period_end.as_deref()?)?,
+/// What a stored credential adds to a passport: `None` for a passport (it adds nothing); a
+/// fact row without the facts its kind stores is [`StoreError::Corrupt`], not left out.
+fn passport_fact(f: &crate::store::FactRow) -> Result<Option<PassportFact>, StoreError> {
+    let corrupt = |column| move || StoreError::Corrupt(column);
+    let entry = || {
+        let text = f
+            .entry
+            .as_deref()
+            .ok_or_else(corrupt("credential_facts.entry"))?;
+        serde_json::from_str(text).map_err(|_| StoreError::Corrupt("credential_facts.entry"))
+    };
+    Ok(match f.kind {
+        CredentialKind::Hours => Some(PassportFact::Hours {
+            hours: f.hours.ok_or_else(corrupt("credential_facts.hours"))?,
+            category: f
+                .category
+                .as_deref()
+                .map(|c| Category::parse(c).ok_or_else(corrupt("credential_facts.category")))
+                .transpose()?,
+            end: f
+                .period_end
+                .as_deref()
+                .and_then(IsoDate::parse)
+                .ok_or_else(corrupt("credential_facts.period_end"))?,
         }),
-        "VolunteerSkillCredential" => Some(PassportFact::Skill(
-            serde_json::from_str(f.entry.as_deref()?).ok()?,
-        )),
-        "VolunteerAwardCredential" => Some(PassportFact::Award(
-            serde_json::from_str(f.entry.as_deref()?).ok()?,
-        )),
-        _ => None,
-    }
+        CredentialKind::Skill => Some(PassportFact::Skill(entry()?)),
+        CredentialKind::Award => Some(PassportFact::Award(entry()?)),
+        CredentialKind::Passport => None,
+    })
 }
 
 /// `name`: an object with at least one of `kk`, `ru`, `en`, each 1 to 200 characters.

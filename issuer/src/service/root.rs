@@ -57,7 +57,7 @@ impl Service {
                      offices: &[crate::store::OfficeRow],
                      keys: &[crate::store::KeyRow],
                      lists: &[crate::store::StatusListRow]|
-         -> Result<(String, i64, i64), StoreError> {
+         -> Result<crate::store::Signed, StoreError> {
             let (list, token) =
                 signed_trust_list(&root, Some(&next_did), now, sequence, offices, keys, lists)?;
             let check = |e: vpass_credential::Error| {
@@ -74,7 +74,7 @@ impl Service {
                 },
             );
             trust::verify_trust_list(&probe, &next.public(), now, None).map_err(check)?;
-            Ok((token, now.0, list.next_update.0))
+            Ok((token, now, list.next_update))
         };
         let entry = AuditEntry {
             at: now.0,

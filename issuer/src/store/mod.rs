@@ -33,7 +33,12 @@ mod sql;
 
 use async_trait::async_trait;
 
+use vpass_credential::issue::Format;
+use vpass_credential::model::CredentialKind;
+use vpass_credential::time::UnixTime;
+
 use crate::audit::{AuditEntry, AuditRow};
+use crate::types::{KeyState, Role};
 use crate::volunteers::{HoursCaps, Refusal};
 
 pub use sql::{PgStore, SqliteStore};
@@ -138,7 +143,7 @@ pub struct OfficeRow {
     /// ISO 3166-2:KZ region, `None` for the national office.
     pub region: Option<String>,
     /// Credential types it may issue.
-    pub credential_types: Vec<String>,
+    pub credential_types: Vec<CredentialKind>,
 }
 
 /// An office signing key (private half sealed under the KEK).
@@ -152,12 +157,10 @@ pub struct KeyRow {
     pub public_jwk: String,
     /// The sealed private JWK.
     pub sealed_private: Vec<u8>,
-    /// Start of validity (Unix seconds).
-    pub valid_from: i64,
-    /// `active`, `retired` or `compromised`.
-    pub state: String,
-    /// When it was retired or compromised.
-    pub state_at: Option<i64>,
+    /// Start of validity.
+    pub valid_from: UnixTime,
+    /// Active, retired or compromised (stored as `state` and `state_at`).
+    pub state: KeyState,
 }
 
 /// A status list of an office and its latest signed credential.
@@ -174,9 +177,9 @@ pub struct StatusListRow {
     /// The latest signed status-list credential.
     pub token: Option<String>,
     /// Its `validFrom`.
-    pub valid_from: Option<i64>,
+    pub valid_from: Option<UnixTime>,
     /// Its `validUntil`.
-    pub valid_until: Option<i64>,
+    pub valid_until: Option<UnixTime>,
     /// How many of its indices are taken.
     pub used: i64,
 }
@@ -231,9 +234,9 @@ pub struct TrustListRow {
     /// The compact JWS.
     pub token: String,
     /// When it was signed.
-    pub issued_at: i64,
+    pub issued_at: UnixTime,
     /// When the next one is due.
-    pub next_update: i64,
+    pub next_update: UnixTime,
 }
 
 /// An API token with its operator.
@@ -242,15 +245,13 @@ pub struct TokenRow {
     /// SHA-256 of the token.
     pub hash: Vec<u8>,
     /// When it was revoked, if it was.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<UnixTime>,
     /// The operator's id.
     pub operator_id: String,
     /// The operator's name.
     pub operator_name: String,
-    /// `admin`, `officer` or `auditor`.
-    pub role: String,
-    /// The office an officer is scoped to.
-    pub office_id: Option<String>,
+    /// Its role, an officer's with its office (stored as `role` and `office_id`).
+    pub role: Role,
 }
 
 /// A stored credential.
@@ -260,10 +261,10 @@ pub struct CredentialRow {
     pub id: String,
     /// The issuing office.
     pub office_id: String,
-    /// The credential type name.
-    pub kind: String,
-    /// `sd-jwt` or `jwt`.
-    pub format: String,
+    /// The credential type.
+    pub kind: CredentialKind,
+    /// Its format.
+    pub format: Format,
     /// The issued token.
     pub token: String,
     /// The status list number.
@@ -271,11 +272,11 @@ pub struct CredentialRow {
     /// The status-list index.
     pub status_index: i64,
     /// When it was issued.
-    pub issued_at: i64,
+    pub issued_at: UnixTime,
     /// The operator who issued it.
     pub issued_by: String,
     /// When it was revoked.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<UnixTime>,
     /// Why it was revoked.
     pub revoked_reason: Option<String>,
 }
@@ -319,10 +320,8 @@ pub struct NewOperator {
     pub id: String,
     /// Name.
     pub name: String,
-    /// `admin`, `officer` or `auditor`.
-    pub role: String,
-    /// The office of an officer.
-    pub office_id: Option<String>,
+    /// Its role, an officer's with its office.
+    pub role: Role,
     /// Token id.
     pub token_id: String,
     /// SHA-256 of the token.
@@ -363,20 +362,20 @@ pub struct NewCredential<'a> {
     pub id: &'a str,
     /// The office.
     pub office_id: &'a str,
-    /// Type name.
-    pub kind: &'a str,
-    /// `sd-jwt` or `jwt`.
-    pub format: &'a str,
+    /// Type.
+    pub kind: CredentialKind,
+    /// Format.
+    pub format: Format,
     /// Now.
-    pub issued_at: i64,
+    pub issued_at: UnixTime,
     /// Operator id.
     pub issued_by: &'a str,
     /// HTTP status stored with the answer.
     pub status: u16,
 }
 
-/// A signed document with its validity: `(token, from, until)` in Unix seconds.
-pub type Signed = (String, i64, i64);
+/// A signed document with its validity: `(token, from, until)`.
+pub type Signed = (String, UnixTime, UnixTime);
 /// Signs a status list with the office's active key given the revoked indices:
 /// `(token, valid_from, valid_until)`. The row is the list as read under its row lock; its
 /// `valid_from` (the previous publication's) must be exceeded by the new one.
@@ -436,7 +435,7 @@ pub struct VolunteerRow {
     /// ISO 3166-2:KZ region.
     pub region: Option<String>,
     /// When it was registered.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// The operator who registered it.
     pub created_by: String,
 }
@@ -510,8 +509,8 @@ pub type BatchRespondFn<'a> =
 pub struct CredentialFilter<'a> {
     /// Of this office.
     pub office: Option<&'a str>,
-    /// Of this type name.
-    pub kind: Option<&'a str>,
+    /// Of this type.
+    pub kind: Option<CredentialKind>,
     /// Linked to this volunteer.
     pub volunteer: Option<&'a str>,
     /// Revoked (`Some(true)`) or active (`Some(false)`).
@@ -531,8 +530,8 @@ pub struct CredentialFilter<'a> {
 pub struct FactRow {
     /// The credential id.
     pub credential_id: String,
-    /// Its type name.
-    pub kind: String,
+    /// Its type.
+    pub kind: CredentialKind,
     /// Its office.
     pub office_id: String,
     /// Hours.
@@ -723,14 +722,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// [`StoreError::NotFound`] if there is no such volunteer.
     async fn update_volunteer(&self, v: &VolunteerRow, audit: &AuditEntry) -> Result<()>;
     /// The credential types an office may issue, as stored now (`None`: no such office).
-    async fn office_credential_types(&self, office_id: &str) -> Result<Option<Vec<String>>>;
+    async fn office_credential_types(&self, office_id: &str)
+        -> Result<Option<Vec<CredentialKind>>>;
     /// Set the credential types an office may issue — one transaction with its audit entry,
     /// the trust list marked for re-signing; `Ok(false)` (nothing written) if they are those
     /// already, [`StoreError::NotFound`] if there is no such office.
     async fn set_credential_types(
         &self,
         office_id: &str,
-        types: &[String],
+        types: &[CredentialKind],
         audit: &AuditEntry,
     ) -> Result<bool>;
     /// The facts of a volunteer's non-revoked credentials (of `office` only, if given), in

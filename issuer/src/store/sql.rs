@@ -16,8 +16,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::*;
 use crate::audit::{self, AuditEntry, AuditRow};
 use crate::crypto::random_below;
+use crate::types::{KeyState, Role};
 use crate::volunteers::{self, HoursCaps, HoursFact, Refusal};
-use vpass_credential::model::IsoDate;
+use vpass_credential::issue::Format;
+use vpass_credential::model::{CredentialKind, IsoDate};
+use vpass_credential::time::UnixTime;
 
 /// Migrations compiled into the binary (sqlx's `migrate!` macro would need the `macros`
 /// feature and its build-time dependencies).
@@ -280,9 +283,52 @@ const CRED_COLUMNS: &str = "id, office_id, kind, format, token, list_no, status_
 const LIST_COLUMNS: &str = "office_id, list_no, url, size, token, valid_from, valid_until, used";
 const KEY_COLUMNS: &str = "kid, office_id, public_jwk, sealed_private, valid_from, state, state_at";
 
+// Stored names: the one place each of the rows' enums meets its stored text. A value this
+// version does not write is `StoreError::Corrupt` naming the column, never a default.
+
+/// `credentials.kind`: the VCDM type name.
+fn stored_kind(name: &str, column: &'static str) -> Result<CredentialKind> {
+    CredentialKind::from_type_name(name).ok_or(StoreError::Corrupt(column))
+}
+
+/// `credentials.format`: `sd-jwt` or `jwt`.
+fn stored_format(name: &str) -> Result<Format> {
+    Format::from_name(name).ok_or(StoreError::Corrupt("credentials.format"))
+}
+
+/// `operators.role` with `operators.office_id`: an officer has an office, the others none.
+fn stored_role(name: &str, office_id: Option<String>) -> Result<Role> {
+    Role::from_parts(name, office_id).ok_or(StoreError::Corrupt("operators.role"))
+}
+
+/// `office_keys.state` with `office_keys.state_at`.
+fn stored_key_state(name: &str, at: Option<i64>) -> Result<KeyState> {
+    KeyState::from_parts(name, at.map(UnixTime)).ok_or(StoreError::Corrupt("office_keys.state"))
+}
+
+/// `office_keys.state` and `office_keys.state_at` of a state.
+fn key_state_columns(state: KeyState) -> (&'static str, Option<i64>) {
+    (state.name(), state.at().map(|t| t.0))
+}
+
+/// `offices.credential_types`: a JSON array of type names.
+fn stored_types(text: &str) -> Result<Vec<CredentialKind>> {
+    let corrupt = StoreError::Corrupt("offices.credential_types");
+    let names: Vec<String> = serde_json::from_str(text).map_err(|_| corrupt)?;
+    names
+        .iter()
+        .map(|n| stored_kind(n, "offices.credential_types"))
+        .collect()
+}
+
+/// The stored text of an office's credential types ([`stored_types`]).
+fn types_column(types: &[CredentialKind]) -> String {
+    let names: Vec<&str> = types.iter().map(|k| k.type_name()).collect();
+    serde_json::Value::from(names).to_string()
+}
+
 fn office_row(t: OfficeTuple) -> Result<OfficeRow> {
-    let credential_types =
-        serde_json::from_str(&t.6).map_err(|_| StoreError::Corrupt("offices.credential_types"))?;
+    let credential_types = stored_types(&t.6)?;
     Ok(OfficeRow {
         id: t.0,
         did: t.1,
@@ -294,16 +340,15 @@ fn office_row(t: OfficeTuple) -> Result<OfficeRow> {
     })
 }
 
-fn key_row(t: KeyTuple) -> KeyRow {
-    KeyRow {
+fn key_row(t: KeyTuple) -> Result<KeyRow> {
+    Ok(KeyRow {
+        state: stored_key_state(&t.5, t.6)?,
         kid: t.0,
         office_id: t.1,
         public_jwk: t.2,
         sealed_private: t.3,
-        valid_from: t.4,
-        state: t.5,
-        state_at: t.6,
-    }
+        valid_from: UnixTime(t.4),
+    })
 }
 
 fn list_row(t: ListTuple) -> StatusListRow {
@@ -313,26 +358,26 @@ fn list_row(t: ListTuple) -> StatusListRow {
         url: t.2,
         size: t.3,
         token: t.4,
-        valid_from: t.5,
-        valid_until: t.6,
+        valid_from: t.5.map(UnixTime),
+        valid_until: t.6.map(UnixTime),
         used: t.7,
     }
 }
 
-fn cred_row(t: CredTuple) -> CredentialRow {
-    CredentialRow {
+fn cred_row(t: CredTuple) -> Result<CredentialRow> {
+    Ok(CredentialRow {
         id: t.0,
         office_id: t.1,
-        kind: t.2,
-        format: t.3,
+        kind: stored_kind(&t.2, "credentials.kind")?,
+        format: stored_format(&t.3)?,
         token: t.4,
         list_no: t.5,
         status_index: t.6,
-        issued_at: t.7,
+        issued_at: UnixTime(t.7),
         issued_by: t.8,
-        revoked_at: t.9,
+        revoked_at: t.9.map(UnixTime),
         revoked_reason: t.10,
-    }
+    })
 }
 
 type VolTuple = (
@@ -367,7 +412,7 @@ fn vol_row(t: VolTuple) -> VolunteerRow {
         email: t.8,
         phone: t.9,
         region: t.10,
-        created_at: t.11,
+        created_at: UnixTime(t.11),
         created_by: t.12,
     }
 }
@@ -528,8 +573,7 @@ macro_rules! impl_store {
                 now: i64,
             ) -> Result<()> {
                 let o = &seed.office;
-                let types = serde_json::to_string(&o.credential_types)
-                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
+                let types = types_column(&o.credential_types);
                 sqlx::query(
                     "INSERT INTO offices (id, did, name_kk, name_ru, name_en, region, \
                      credential_types, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -545,6 +589,7 @@ macro_rules! impl_store {
                 .execute(&mut **tx)
                 .await?;
                 let k = &seed.key;
+                let (state, state_at) = key_state_columns(k.state);
                 sqlx::query(
                     "INSERT INTO office_keys (kid, office_id, public_jwk, sealed_private, \
                      valid_from, state, state_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -553,9 +598,9 @@ macro_rules! impl_store {
                 .bind(&k.office_id)
                 .bind(&k.public_jwk)
                 .bind(&k.sealed_private)
-                .bind(k.valid_from)
-                .bind(&k.state)
-                .bind(k.state_at)
+                .bind(k.valid_from.0)
+                .bind(state)
+                .bind(state_at)
                 .execute(&mut **tx)
                 .await?;
                 let l = &seed.status_list;
@@ -697,10 +742,11 @@ macro_rules! impl_store {
                 for _ in 0..3 {
                     let row: Option<(String, Vec<u8>)> = sqlx::query_as(&format!(
                         "SELECT kid, sealed_private FROM office_keys \
-                         WHERE office_id = $1 AND state = 'active'{}",
+                         WHERE office_id = $1 AND state = $2{}",
                         $share
                     ))
                     .bind(office_id)
+                    .bind(KeyState::Active.name())
                     .fetch_optional(&mut **tx)
                     .await?;
                     if let Some((kid, sealed_private)) = row {
@@ -798,7 +844,7 @@ macro_rules! impl_store {
                 .bind(&v.email)
                 .bind(&v.phone)
                 .bind(&v.region)
-                .bind(v.created_at)
+                .bind(v.created_at.0)
                 .bind(&v.created_by)
                 .execute(&mut **tx)
                 .await?;
@@ -827,12 +873,12 @@ macro_rules! impl_store {
                         q = q
                             .bind(new.id)
                             .bind(new.office_id)
-                            .bind(new.kind)
-                            .bind(new.format)
+                            .bind(new.kind.type_name())
+                            .bind(new.format.as_str())
                             .bind(*token)
                             .bind(list_no)
                             .bind(signed_index)
-                            .bind(new.issued_at)
+                            .bind(new.issued_at.0)
                             .bind(new.issued_by);
                     }
                     inserted.extend(q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id));
@@ -868,7 +914,7 @@ macro_rules! impl_store {
                             .bind(&v.email)
                             .bind(&v.phone)
                             .bind(&v.region)
-                            .bind(v.created_at)
+                            .bind(v.created_at.0)
                             .bind(&v.created_by);
                     }
                     inserted.extend(q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id));
@@ -1395,7 +1441,7 @@ macro_rules! impl_store {
                 .await?;
                 Ok((
                     offices,
-                    keys.into_iter().map(key_row).collect(),
+                    keys.into_iter().map(key_row).collect::<Result<_>>()?,
                     lists.into_iter().map(list_row).collect(),
                 ))
             }
@@ -1445,8 +1491,8 @@ macro_rules! impl_store {
                      WHERE office_id = $4 AND list_no = $5",
                 )
                 .bind(&token)
-                .bind(from)
-                .bind(until)
+                .bind(from.0)
+                .bind(until.0)
                 .bind(office_id)
                 .bind(list_no)
                 .execute(&mut **tx)
@@ -1502,10 +1548,11 @@ macro_rules! impl_store {
                 }
                 sqlx::query(
                     "INSERT INTO operators (id, name, role, office_id, created_at) \
-                     VALUES ($1, $2, 'admin', NULL, $3)",
+                     VALUES ($1, $2, $3, NULL, $4)",
                 )
                 .bind(&b.admin.0)
                 .bind(&b.admin.1)
+                .bind(Role::Admin.name())
                 .bind(b.now)
                 .execute(&mut *tx)
                 .await?;
@@ -1532,8 +1579,8 @@ macro_rules! impl_store {
                 )
                 .bind(&op.id)
                 .bind(&op.name)
-                .bind(&op.role)
-                .bind(&op.office_id)
+                .bind(op.role.name())
+                .bind(op.role.office())
                 .bind(op.now)
                 .execute(&mut *tx)
                 .await?;
@@ -1642,7 +1689,7 @@ macro_rules! impl_store {
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(key_row).collect())
+                rows.into_iter().map(key_row).collect()
             }
 
             async fn status_lists(&self) -> Result<Vec<StatusListRow>> {
@@ -1664,14 +1711,16 @@ macro_rules! impl_store {
                     .bind(token_id)
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.map(|r| TokenRow {
-                    hash: r.0,
-                    revoked_at: r.1,
-                    operator_id: r.2,
-                    operator_name: r.3,
-                    role: r.4,
-                    office_id: r.5,
-                }))
+                row.map(|r| {
+                    Ok(TokenRow {
+                        role: stored_role(&r.4, r.5)?,
+                        hash: r.0,
+                        revoked_at: r.1.map(UnixTime),
+                        operator_id: r.2,
+                        operator_name: r.3,
+                    })
+                })
+                .transpose()
             }
 
             async fn credential(&self, id: &str) -> Result<Option<CredentialRow>> {
@@ -1680,7 +1729,7 @@ macro_rules! impl_store {
                         .bind(id)
                         .fetch_optional(&self.pool)
                         .await?;
-                Ok(row.map(cred_row))
+                row.map(cred_row).transpose()
             }
 
             async fn credential_count(&self) -> Result<i64> {
@@ -1708,7 +1757,7 @@ macro_rules! impl_store {
                         .bind(rev.id)
                         .fetch_optional(&mut *tx)
                         .await?;
-                let mut cred = row.map(cred_row).ok_or(StoreError::NotFound)?;
+                let mut cred = row.map(cred_row).transpose()?.ok_or(StoreError::NotFound)?;
                 if rev.scope.is_some_and(|office| office != cred.office_id) {
                     return Err(StoreError::NotFound);
                 }
@@ -1725,7 +1774,7 @@ macro_rules! impl_store {
                 .bind(rev.id)
                 .execute(&mut *tx)
                 .await?;
-                cred.revoked_at = Some(rev.now);
+                cred.revoked_at = Some(UnixTime(rev.now));
                 cred.revoked_reason = Some(rev.reason.to_owned());
                 Self::republish(&mut tx, &cred.office_id, cred.list_no, publish).await?;
                 let body = respond(&cred);
@@ -1756,13 +1805,14 @@ macro_rules! impl_store {
                 // every credential the old key signed is committed and seen below.
                 let old: Option<KeyTuple> = sqlx::query_as(&format!(
                     "SELECT {KEY_COLUMNS} FROM office_keys \
-                     WHERE office_id = $1 AND state = 'active'{}",
+                     WHERE office_id = $1 AND state = $2{}",
                     $update
                 ))
                 .bind(rotation.office_id)
+                .bind(KeyState::Active.name())
                 .fetch_optional(&mut *tx)
                 .await?;
-                let mut old = key_row(old.ok_or(StoreError::NotFound)?);
+                let mut old = key_row(old.ok_or(StoreError::NotFound)?)?;
                 let (count,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM office_keys WHERE office_id = $1")
                         .bind(rotation.office_id)
@@ -1773,22 +1823,26 @@ macro_rules! impl_store {
                         .bind(rotation.office_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                let (state, at) = if rotation.compromised {
-                    ("compromised", rotation.since.unwrap_or(rotation.now))
+                old.state = if rotation.compromised {
+                    KeyState::Compromised {
+                        at: UnixTime(rotation.since.unwrap_or(rotation.now)),
+                    }
                 } else {
                     // A retired key verifies what it signed before `at` (exclusive).
                     let after_last = last.map_or(i64::MIN, |t| t.saturating_add(1));
-                    ("retired", rotation.now.max(after_last))
+                    KeyState::Retired {
+                        at: UnixTime(rotation.now.max(after_last)),
+                    }
                 };
+                let (state, state_at) = key_state_columns(old.state);
                 sqlx::query("UPDATE office_keys SET state = $1, state_at = $2 WHERE kid = $3")
                     .bind(state)
-                    .bind(at)
+                    .bind(state_at)
                     .bind(&old.kid)
                     .execute(&mut *tx)
                     .await?;
-                old.state = state.to_owned();
-                old.state_at = Some(at);
                 let new = new_key(count + 1)?;
+                let (new_state, new_state_at) = key_state_columns(new.state);
                 sqlx::query(&format!(
                     "INSERT INTO office_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                 ))
@@ -1796,9 +1850,9 @@ macro_rules! impl_store {
                 .bind(&new.office_id)
                 .bind(&new.public_jwk)
                 .bind(&new.sealed_private)
-                .bind(new.valid_from)
-                .bind(&new.state)
-                .bind(new.state_at)
+                .bind(new.valid_from.0)
+                .bind(new_state)
+                .bind(new_state_at)
                 .execute(&mut *tx)
                 .await?;
                 // Unsigned: the next fetch re-signs each list with the new key (`valid_from`
@@ -1816,6 +1870,7 @@ macro_rules! impl_store {
                 entry.office_id = Some(rotation.office_id.to_owned());
                 entry.subject = Some(new.kid.clone());
                 let why = audit.detail.as_deref().unwrap_or("");
+                let at = state_at.unwrap_or(rotation.now);
                 entry.detail = Some(format!("{} {state} at {at}; {why}", old.kid));
                 Self::audit_append(&mut tx, &entry).await?;
                 tx.commit().await?;
@@ -1881,7 +1936,7 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let row = list_row(row.ok_or(StoreError::NotFound)?);
-                if row.token.is_some() && row.valid_from.is_some_and(|t| t >= stale_before) {
+                if row.token.is_some() && row.valid_from.is_some_and(|t| t.0 >= stale_before) {
                     return Ok(row);
                 }
                 let mut tx = self.begin_write().await?;
@@ -1894,7 +1949,8 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let again = list_row(again.ok_or(StoreError::NotFound)?);
-                if again.token.is_some() && again.valid_from.is_some_and(|t| t >= stale_before) {
+                if again.token.is_some() && again.valid_from.is_some_and(|t| t.0 >= stale_before)
+                {
                     return Ok(again);
                 }
                 let row = Self::republish(&mut tx, office_id, list_no, publish).await?;
@@ -1926,8 +1982,8 @@ macro_rules! impl_store {
                             return Ok(TrustListRow {
                                 sequence,
                                 token,
-                                issued_at,
-                                next_update,
+                                issued_at: UnixTime(issued_at),
+                                next_update: UnixTime(next_update),
                             });
                         }
                     }
@@ -1950,8 +2006,8 @@ macro_rules! impl_store {
                         return Ok(TrustListRow {
                             sequence: *sequence,
                             token: token.clone(),
-                            issued_at: *issued_at,
-                            next_update: *next_update,
+                            issued_at: UnixTime(*issued_at),
+                            next_update: UnixTime(*next_update),
                         });
                     }
                 }
@@ -1966,8 +2022,8 @@ macro_rules! impl_store {
                 )
                 .bind(sequence)
                 .bind(&token)
-                .bind(issued_at)
-                .bind(next_update)
+                .bind(issued_at.0)
+                .bind(next_update.0)
                 .bind(changes)
                 .execute(&mut *tx)
                 .await?;
@@ -1983,8 +2039,8 @@ macro_rules! impl_store {
                     return Ok(TrustListRow {
                         sequence,
                         token,
-                        issued_at,
-                        next_update,
+                        issued_at: UnixTime(issued_at),
+                        next_update: UnixTime(next_update),
                     });
                 }
                 Ok(TrustListRow {
@@ -2003,7 +2059,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
-                self.rate_in_tx(&mut tx, &v.created_by, v.created_at).await?;
+                self.rate_in_tx(&mut tx, &v.created_by, v.created_at.0).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -2015,7 +2071,7 @@ macro_rules! impl_store {
                             .await?;
                     return Err(StoreError::VolunteerExists(id));
                 }
-                Self::idem_store(&mut tx, idem, 201, body, v.created_at).await?;
+                Self::idem_store(&mut tx, idem, 201, body, v.created_at.0).await?;
                 Self::audit_append(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body.to_vec()))
@@ -2078,7 +2134,7 @@ macro_rules! impl_store {
                 audit: &AuditEntry,
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
-                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at).await?;
+                self.rate_in_tx(&mut tx, new.issued_by, new.issued_at.0).await?;
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
                 }
@@ -2097,7 +2153,7 @@ macro_rules! impl_store {
                     .ok_or(StoreError::Corrupt("issued item"))?
                     .map_err(StoreError::Refused)?
                     .extra;
-                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at).await?;
+                Self::idem_store(&mut tx, idem, new.status, &body, new.issued_at.0).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
             }
@@ -2114,7 +2170,7 @@ macro_rules! impl_store {
             ) -> Result<Answer> {
                 let mut tx = self.begin_write().await?;
                 if let Some(first) = items.first() {
-                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at).await?;
+                    self.rate_in_tx(&mut tx, first.issued_by, first.issued_at.0).await?;
                 }
                 if let Some(answer) = Self::idem_lookup(&mut tx, idem).await? {
                     return Ok(answer);
@@ -2133,7 +2189,7 @@ macro_rules! impl_store {
                     })
                     .collect();
                 let body = respond(&done);
-                let now = items.first().map_or(0, |n| n.issued_at);
+                let now = items.first().map_or(0, |n| n.issued_at.0);
                 Self::idem_store(&mut tx, idem, 200, &body, now).await?;
                 tx.commit().await?;
                 Ok(Answer::Fresh(body))
@@ -2189,7 +2245,7 @@ macro_rules! impl_store {
                      ORDER BY c.issued_at DESC, c.id DESC LIMIT $9",
                 )
                 .bind(f.office)
-                .bind(f.kind)
+                .bind(f.kind.map(CredentialKind::type_name))
                 .bind(f.volunteer)
                 .bind(f.revoked.map(i64::from))
                 .bind(f.issued_after)
@@ -2199,27 +2255,26 @@ macro_rules! impl_store {
                 .bind(f.limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
+                rows.into_iter()
                     .map(|r| {
-                        (
+                        Ok((
                             CredentialRow {
+                                kind: stored_kind(&r.2, "credentials.kind")?,
+                                format: stored_format(&r.3)?,
                                 id: r.0,
                                 office_id: r.1,
-                                kind: r.2,
-                                format: r.3,
                                 token: String::new(),
                                 list_no: r.4,
                                 status_index: r.5,
-                                issued_at: r.6,
+                                issued_at: UnixTime(r.6),
                                 issued_by: r.7,
-                                revoked_at: r.8,
+                                revoked_at: r.8.map(UnixTime),
                                 revoked_reason: r.9,
                             },
                             r.10,
-                        )
+                        ))
                     })
-                    .collect())
+                    .collect()
             }
 
             async fn credential_volunteer(&self, id: &str) -> Result<Option<String>> {
@@ -2284,27 +2339,22 @@ macro_rules! impl_store {
             async fn office_credential_types(
                 &self,
                 office_id: &str,
-            ) -> Result<Option<Vec<String>>> {
+            ) -> Result<Option<Vec<CredentialKind>>> {
                 let row: Option<(String,)> =
                     sqlx::query_as("SELECT credential_types FROM offices WHERE id = $1")
                         .bind(office_id)
                         .fetch_optional(&self.pool)
                         .await?;
-                row.map(|(t,)| {
-                    serde_json::from_str(&t)
-                        .map_err(|_| StoreError::Corrupt("offices.credential_types"))
-                })
-                .transpose()
+                row.map(|(t,)| stored_types(&t)).transpose()
             }
 
             async fn set_credential_types(
                 &self,
                 office_id: &str,
-                types: &[String],
+                types: &[CredentialKind],
                 audit: &AuditEntry,
             ) -> Result<bool> {
-                let text = serde_json::to_string(types)
-                    .map_err(|_| StoreError::Corrupt("credential_types"))?;
+                let text = types_column(types);
                 let mut tx = self.begin_write().await?;
                 let row: Option<(String,)> = sqlx::query_as(&format!(
                     "SELECT credential_types FROM offices WHERE id = $1{}",
@@ -2316,9 +2366,7 @@ macro_rules! impl_store {
                 let Some((current,)) = row else {
                     return Err(StoreError::NotFound);
                 };
-                let current: Vec<String> = serde_json::from_str(&current)
-                    .map_err(|_| StoreError::Corrupt("offices.credential_types"))?;
-                if current == types {
+                if stored_types(&current)? == types {
                     return Ok(false);
                 }
                 sqlx::query("UPDATE offices SET credential_types = $1 WHERE id = $2")
@@ -2360,18 +2408,19 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.sort_by(|a, b| (a.7, &a.0).cmp(&(b.7, &b.0)));
-                Ok(rows
-                    .into_iter()
-                    .map(|r| FactRow {
-                        credential_id: r.0,
-                        kind: r.1,
-                        office_id: r.2,
-                        hours: r.3,
-                        category: r.4,
-                        period_end: r.5,
-                        entry: r.6,
+                rows.into_iter()
+                    .map(|r| {
+                        Ok(FactRow {
+                            kind: stored_kind(&r.1, "credentials.kind")?,
+                            credential_id: r.0,
+                            office_id: r.2,
+                            hours: r.3,
+                            category: r.4,
+                            period_end: r.5,
+                            entry: r.6,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
 
             async fn rotate_root(
@@ -2398,8 +2447,8 @@ macro_rules! impl_store {
                 )
                 .bind(sequence)
                 .bind(&token)
-                .bind(issued_at)
-                .bind(next_update)
+                .bind(issued_at.0)
+                .bind(next_update.0)
                 .bind(changes)
                 .execute(&mut *tx)
                 .await?;
@@ -2450,3 +2499,83 @@ macro_rules! impl_store {
 
 impl_store!(SqliteStore, sqlx::Sqlite, "", "");
 impl_store!(PgStore, sqlx::Postgres, " FOR SHARE", " FOR UPDATE");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_corrupt<T: std::fmt::Debug>(got: Result<T>, column: &str) -> bool {
+        matches!(got, Err(StoreError::Corrupt(c)) if c == column)
+    }
+
+    #[test]
+    fn kinds_and_formats_round_trip_through_their_stored_text() {
+        for kind in CredentialKind::ALL {
+            assert_eq!(
+                stored_kind(kind.type_name(), "credentials.kind").unwrap(),
+                kind
+            );
+        }
+        for format in Format::ALL {
+            assert_eq!(stored_format(format.as_str()).unwrap(), format);
+        }
+        for types in [
+            &CredentialKind::ALL[..],
+            &[CredentialKind::Hours, CredentialKind::Passport][..],
+            &[][..],
+        ] {
+            assert_eq!(stored_types(&types_column(types)).unwrap(), types);
+        }
+    }
+
+    #[test]
+    fn roles_and_key_states_round_trip_through_their_stored_text() {
+        for role in [Role::Admin, Role::Auditor, Role::Officer("kz-75".into())] {
+            let office = role.office().map(str::to_owned);
+            assert_eq!(stored_role(role.name(), office).unwrap(), role);
+        }
+        for state in [
+            KeyState::Active,
+            KeyState::Retired { at: UnixTime(1) },
+            KeyState::Compromised { at: UnixTime(2) },
+        ] {
+            let (name, at) = key_state_columns(state);
+            assert_eq!(stored_key_state(name, at).unwrap(), state);
+        }
+    }
+
+    #[test]
+    fn reject_unknown_stored_values_as_corrupt() {
+        assert!(is_corrupt(
+            stored_kind("VolunteerCredential", "credentials.kind"),
+            "credentials.kind"
+        ));
+        // An unknown format is refused, never read as SD-JWT.
+        for name in ["", "SD-JWT", "vc+jwt", "jwe"] {
+            assert!(
+                is_corrupt(stored_format(name), "credentials.format"),
+                "{name}"
+            );
+        }
+        assert!(is_corrupt(stored_role("root", None), "operators.role"));
+        assert!(is_corrupt(stored_role("officer", None), "operators.role"));
+        assert!(is_corrupt(
+            stored_role("admin", Some("kz-75".into())),
+            "operators.role"
+        ));
+        assert!(is_corrupt(
+            stored_key_state("revoked", Some(1)),
+            "office_keys.state"
+        ));
+        assert!(is_corrupt(
+            stored_key_state("retired", None),
+            "office_keys.state"
+        ));
+        for text in ["", "[\"Mystery\"]", "{}", "[1]"] {
+            assert!(
+                is_corrupt(stored_types(text), "offices.credential_types"),
+                "{text}"
+            );
+        }
+    }
+}
