@@ -70,6 +70,93 @@ pub fn nth_free(taken: &[u64], k: u64) -> u64 {
     index
 }
 
+/// Whether a list of `size` with `used` entries takes `need` more before the next list opens
+/// (at most [`list_capacity`]).
+pub fn has_room(used: i64, size: i64, need: i64) -> bool {
+    used.saturating_add(need) <= list_capacity(size)
+}
+
+/// A uniform random integer in `0..bound`: the OS's ([`crate::crypto::random_below`]) in the
+/// service, scripted in tests.
+pub type Below<'a> = &'a (dyn Fn(u64) -> u64 + Send + Sync);
+
+/// The draw of a status index in a list of `size`: random draws while
+/// [`IndexDraw::random_allowed`], then one uniform pick among the free indices.
+#[derive(Clone, Copy)]
+pub struct IndexDraw<'a> {
+    size: u64,
+    below: Below<'a>,
+}
+
+impl<'a> IndexDraw<'a> {
+    /// Draws in a list of `size` (as stored) with the random source `below`.
+    pub fn new(size: i64, below: Below<'a>) -> Result<IndexDraw<'a>, StoreError> {
+        let size = u64::try_from(size).map_err(|_| StoreError::Corrupt("status_lists.size"))?;
+        Ok(IndexDraw { size, below })
+    }
+
+    /// Whether draw number `attempt` (from 0) of one credential may still be random: the
+    /// first [`INDEX_ATTEMPTS`] are, after that the index is picked among the free ones.
+    pub fn random_allowed(attempt: usize) -> bool {
+        attempt < INDEX_ATTEMPTS
+    }
+
+    /// A random index of the list, taken or not.
+    pub fn random(&self) -> u64 {
+        (self.below)(self.size)
+    }
+
+    /// A uniform pick among the indices not in `taken` (sorted ascending, distinct); `None`
+    /// when every index is taken.
+    pub fn free(&self, taken: &[u64]) -> Option<u64> {
+        let free = self
+            .size
+            .checked_sub(taken.len() as u64)
+            .filter(|f| *f > 0)?;
+        Some(nth_free(taken, (self.below)(free)))
+    }
+}
+
+/// Where the next credential of a list goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// At this index.
+    At(u64),
+    /// The list is [`list_capacity`] full: open the office's next list.
+    NextList,
+    /// Every index of the list is taken.
+    Full,
+}
+
+/// The placement rule for one credential, whole: the next list once this one is
+/// [`list_capacity`] full; else random draws until one is not `is_taken`, up to
+/// [`INDEX_ATTEMPTS`]; then a uniform pick among the free indices (`taken` lists the taken
+/// ones, sorted). The store follows the same steps with the database's unique index as
+/// `is_taken` (drawing a batch's indices together).
+pub fn place(
+    draw: &IndexDraw<'_>,
+    used: i64,
+    is_taken: impl Fn(u64) -> bool,
+    taken: impl FnOnce() -> Vec<u64>,
+) -> Place {
+    let size = i64::try_from(draw.size).unwrap_or(i64::MAX);
+    if !has_room(used, size, 1) {
+        return Place::NextList;
+    }
+    let mut attempt = 0;
+    while IndexDraw::random_allowed(attempt) {
+        let index = draw.random();
+        if !is_taken(index) {
+            return Place::At(index);
+        }
+        attempt += 1;
+    }
+    match draw.free(&taken()) {
+        Some(index) => Place::At(index),
+        None => Place::Full,
+    }
+}
+
 /// Storage failures. Domain outcomes (not found, already revoked, idempotency conflicts) are
 /// variants here so that the HTTP layer maps them to problems in one place.
 #[derive(Debug, thiserror::Error)]
@@ -780,6 +867,109 @@ mod tests {
         // A nearly full list: the only free index is found whatever comes before it.
         let taken: Vec<u64> = (0..100).filter(|&i| i != 57).collect();
         assert_eq!(nth_free(&taken, 0), 57);
+    }
+
+    /// A random source that answers from a script (and records the bounds asked for).
+    struct Script {
+        answers: std::sync::Mutex<Vec<u64>>,
+        bounds: std::sync::Mutex<Vec<u64>>,
+    }
+
+    impl Script {
+        fn new(answers: &[u64]) -> Script {
+            let mut answers = answers.to_vec();
+            answers.reverse();
+            Script {
+                answers: std::sync::Mutex::new(answers),
+                bounds: std::sync::Mutex::new(Vec::new()),
+            }
+        }
+        fn below(&self, bound: u64) -> u64 {
+            self.bounds.lock().unwrap().push(bound);
+            let x = self.answers.lock().unwrap().pop().expect("script ran out");
+            assert!(x < bound, "scripted {x} not below {bound}");
+            x
+        }
+        fn bounds(&self) -> Vec<u64> {
+            self.bounds.lock().unwrap().clone()
+        }
+    }
+
+    #[test]
+    fn place_takes_a_free_first_draw() {
+        let script = Script::new(&[7]);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(100, &below).unwrap();
+        let place = place(&draw, 0, |_| false, || panic!("no scan needed"));
+        assert_eq!(place, Place::At(7));
+        assert_eq!(script.bounds(), vec![100]);
+    }
+
+    #[test]
+    fn place_draws_again_after_collisions() {
+        let script = Script::new(&[3, 5, 3, 42]);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(100, &below).unwrap();
+        let taken = [3, 5];
+        let place = place(&draw, 2, |i| taken.contains(&i), || panic!("no scan"));
+        assert_eq!(place, Place::At(42));
+        assert_eq!(script.bounds(), vec![100; 4]);
+    }
+
+    #[test]
+    fn place_picks_among_the_free_after_every_draw_collided() {
+        // Ten indices, eight taken (used 8 of capacity 9): every random draw hits index 0.
+        let taken: Vec<u64> = vec![0, 1, 2, 3, 5, 6, 7, 9];
+        let mut answers = vec![0; INDEX_ATTEMPTS];
+        answers.push(1); // the pick among the two free ones: the second, index 8
+        let script = Script::new(&answers);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(10, &below).unwrap();
+        let place = place(&draw, 8, |i| taken.contains(&i), || taken.clone());
+        assert_eq!(place, Place::At(8));
+        let bounds = script.bounds();
+        assert_eq!(bounds.len(), INDEX_ATTEMPTS + 1);
+        assert!(bounds[..INDEX_ATTEMPTS].iter().all(|b| *b == 10));
+        assert_eq!(bounds[INDEX_ATTEMPTS], 2, "uniform among the free indices");
+        // The other free index for the other answer.
+        let script = Script::new(&[0]);
+        let below = |b| script.below(b);
+        assert_eq!(IndexDraw::new(10, &below).unwrap().free(&taken), Some(4));
+    }
+
+    #[test]
+    fn place_reports_a_list_with_no_free_index() {
+        let script = Script::new(&[0; INDEX_ATTEMPTS]);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(1, &below).unwrap();
+        // used 0 of capacity 0 would roll over; ask as if the list still had room.
+        assert_eq!(draw.free(&[0]), None);
+        let script = Script::new(&[0; INDEX_ATTEMPTS]);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(20, &below).unwrap();
+        let all: Vec<u64> = (0..20).collect();
+        assert_eq!(place(&draw, 0, |_| true, || all.clone()), Place::Full);
+    }
+
+    #[test]
+    fn place_rolls_over_at_ninety_percent() {
+        let script = Script::new(&[1]);
+        let below = |b| script.below(b);
+        let draw = IndexDraw::new(10, &below).unwrap();
+        // Capacity 9: the ninth entry still goes in, the tenth opens the next list.
+        assert_eq!(place(&draw, 9, |_| false, Vec::new), Place::NextList);
+        assert_eq!(place(&draw, 8, |_| false, Vec::new), Place::At(1));
+        assert!(has_room(117_963, 131_072, 1));
+        assert!(!has_room(117_964, 131_072, 1));
+        assert!(has_room(117_900, 131_072, 64));
+        assert!(!has_room(117_901, 131_072, 64));
+        assert!(script.bounds().len() == 1, "no draw for a full list");
+    }
+
+    #[test]
+    fn index_draw_refuses_a_negative_size() {
+        let below = |_| 0;
+        assert!(IndexDraw::new(-1, &below).is_err());
     }
 
     #[test]

@@ -788,7 +788,7 @@ macro_rules! impl_store {
                     .fetch_optional(&mut **tx)
                     .await?;
                     let row = list_row(row.ok_or(StoreError::Corrupt("office without a list"))?);
-                    if row.used.saturating_add(need) <= list_capacity(row.size) {
+                    if has_room(row.used, row.size, need) {
                         return Ok(row);
                     }
                     let next = row.list_no + 1;
@@ -1264,7 +1264,7 @@ macro_rules! impl_store {
                         list_of.push(None);
                         continue;
                     }
-                    if list.used >= list_capacity(list.size) {
+                    if !has_room(list.used, list.size, 1) {
                         Self::set_used(tx, &list).await?;
                         let next = Self::current_list(tx, new.office_id, 1).await?;
                         lists.push(std::mem::replace(&mut list, next));
@@ -1279,8 +1279,7 @@ macro_rules! impl_store {
                 // those whose index was taken.
                 let mut placed: Vec<Option<(u64, T)>> = items.iter().map(|_| None).collect();
                 for (n, list) in lists.iter().enumerate() {
-                    let size = u64::try_from(list.size)
-                        .map_err(|_| StoreError::Corrupt("status_lists.size"))?;
+                    let index_draw = IndexDraw::new(list.size, &random_below)?;
                     let mut waiting: Vec<usize> = list_of
                         .iter()
                         .enumerate()
@@ -1307,16 +1306,15 @@ macro_rules! impl_store {
                                     .get(i)
                                     .and_then(|l| l.as_ref().ok())
                                     .and_then(Option::as_ref);
-                                placement.index = random_below(size);
+                                placement.index = index_draw.random();
                                 let (token, extra) = sign(i, &placement, volunteer)?;
                                 Ok((i, placement.index, token, extra))
                             })
                             .collect()
                     };
-                    for _ in 0..INDEX_ATTEMPTS {
-                        if waiting.is_empty() {
-                            break;
-                        }
+                    let mut attempt = 0;
+                    while !waiting.is_empty() && IndexDraw::random_allowed(attempt) {
+                        attempt += 1;
                         // 50 rows per statement; the next 50 are signed while the database
                         // inserts these (on the other core).
                         let chunks: Vec<&[usize]> = waiting.chunks(50).collect();
@@ -1360,12 +1358,9 @@ macro_rules! impl_store {
                         .bind(list.list_no)
                         .fetch_all(&mut **tx)
                         .await?;
-                        let taken = indices(rows)?;
-                        let free = size.saturating_sub(taken.len() as u64);
-                        if free == 0 {
-                            return Err(StoreError::StatusListFull);
-                        }
-                        placement.index = nth_free(&taken, random_below(free));
+                        placement.index = index_draw
+                            .free(&indices(rows)?)
+                            .ok_or(StoreError::StatusListFull)?;
                         let (token, extra) = sign(i, &placement, volunteer)?;
                         let row = [(&items[i], placement.index, token.as_str())];
                         if Self::insert_credentials(tx, &row, list.list_no).await?.is_empty() {
