@@ -1,6 +1,8 @@
 //! The volunteer register's rules, apart from storage and HTTP: names as entered in several
 //! spellings, the event key, the plausibility checks on hours (deliverable 8 of issue 4) and
-//! the passport summary built from stored facts.
+//! the passport summary built from stored facts; and linking an issuance request to the
+//! register ([`link_key`] says whom to read, [`link`] decides on what was read), pure so that
+//! every front end links alike and its branches are tested without a database.
 //!
 //! **Checks on hours.** Each is a refusal with a stable code ([`Refusal`]), run by the store
 //! inside the write transaction that inserts the credential (so two concurrent requests for
@@ -18,7 +20,7 @@
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use vpass_credential::model::{Category, IsoDate};
+use vpass_credential::model::{Category, Iin, IsoDate};
 
 /// The default cap on the hours of one credential.
 pub const DEFAULT_MAX_HOURS_PER_CREDENTIAL: f64 = 1_000.0;
@@ -138,6 +140,194 @@ impl Names {
         }
         Value::Object(m)
     }
+}
+
+impl Names {
+    /// Which spelling a name entered on a credential is: Kazakh if it has a letter only
+    /// Kazakh Cyrillic uses, Russian if it has other Cyrillic, else English.
+    pub fn guess(name: &str) -> Names {
+        const KAZAKH: &str = "ӘәҒғҚқҢңӨөҰұҮүҺһІі";
+        let trimmed = name.trim();
+        let name = Some(trimmed.to_owned());
+        if trimmed.chars().any(|c| KAZAKH.contains(c)) {
+            Names {
+                kk: name,
+                ..Names::default()
+            }
+        } else if trimmed
+            .chars()
+            .any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+        {
+            Names {
+                ru: name,
+                ..Names::default()
+            }
+        } else {
+            Names {
+                en: name,
+                ..Names::default()
+            }
+        }
+    }
+}
+
+/// Whom an issuance request is linked to, before the register is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkKey {
+    /// Nobody: no `volunteer` and no valid IIN in the subject.
+    None,
+    /// The volunteer the request names (`volunteer`).
+    Id(String),
+    /// Whoever is registered under the subject's IIN (by its blind index).
+    Iin(Iin),
+}
+
+/// A registered volunteer as linking compares it: the IIN opened, its registrar named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// Its id.
+    pub id: String,
+    /// Its names.
+    pub names: Names,
+    /// Its IIN.
+    pub iin: String,
+    /// Its birth date `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Whom to ask if the register is wrong ("office ast-01"): no personal data.
+    pub registrar: String,
+}
+
+/// What linking decided (the subject completed from the register where linked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkDecision {
+    /// The credential belongs to no registered volunteer.
+    NotLinked,
+    /// It belongs to this registered volunteer (id).
+    Existing(String),
+    /// Register a new volunteer from the subject, with these names and IIN.
+    Register {
+        /// The subject's name, in the spelling it appears to be.
+        names: Names,
+        /// The subject's IIN.
+        iin: Iin,
+    },
+}
+
+/// Why a request cannot be linked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// `volunteer` is given without a `credentialSubject` object.
+    SubjectRequired,
+    /// `volunteer` names no registered volunteer (the id).
+    Unknown(String),
+    /// `credentialSubject.<field>` contradicts the register (`VOLUNTEER_MISMATCH`).
+    Mismatch {
+        /// The subject member (`name`, `iin`, `birthDate`).
+        field: &'static str,
+        /// What of the volunteer it contradicts ("names", "IIN", "birth date").
+        what: &'static str,
+        /// The volunteer's id.
+        volunteer: String,
+        /// Whom to ask ([`Registered::registrar`]).
+        registrar: String,
+    },
+}
+
+impl LinkError {
+    /// What a clerk reads.
+    pub fn detail(&self) -> String {
+        match self {
+            LinkError::SubjectRequired => "is required".into(),
+            LinkError::Unknown(id) => format!("no volunteer {id} in the register"),
+            LinkError::Mismatch {
+                field,
+                what,
+                volunteer,
+                registrar,
+            } => format!(
+                "credentialSubject.{field} does not match the {what} of volunteer {volunteer} \
+                 in the register, registered by {registrar}; leave it out to take the \
+                 register's, or correct it; if the register is wrong, ask {registrar} or an \
+                 admin, who can correct the registration (PATCH /api/v1/volunteers/{volunteer})"
+            ),
+        }
+    }
+}
+
+/// Whom to look up for a request naming `volunteer` (or not) with `subject`: the named
+/// volunteer, else whoever holds the subject's IIN; nobody without a valid IIN (a bad IIN is
+/// reported by the credential check, not here).
+pub fn link_key(
+    volunteer: Option<&str>,
+    subject: Option<&Map<String, Value>>,
+) -> Result<LinkKey, LinkError> {
+    let Some(subject) = subject else {
+        return match volunteer {
+            Some(_) => Err(LinkError::SubjectRequired),
+            None => Ok(LinkKey::None),
+        };
+    };
+    if let Some(id) = volunteer {
+        return Ok(LinkKey::Id(id.to_owned()));
+    }
+    match subject.get("iin").and_then(Value::as_str).map(Iin::parse) {
+        Some(Ok(iin)) => Ok(LinkKey::Iin(iin)),
+        _ => Ok(LinkKey::None),
+    }
+}
+
+/// Link a request to the register, given what [`link_key`] asked for and what the register
+/// holds under it (`found`). A volunteer found fills the subject's absent `name` (its first
+/// spelling), `iin` and `birthDate`, and a given one must match (a name any spelling, case
+/// and spacing aside); a named volunteer must exist; an IIN nobody holds registers a new
+/// volunteer from the subject when it has a name, and links nobody when it has none.
+pub fn link(
+    subject: &mut Map<String, Value>,
+    key: LinkKey,
+    found: Option<Registered>,
+) -> Result<LinkDecision, LinkError> {
+    let v = match (key, found) {
+        (LinkKey::None, _) => return Ok(LinkDecision::NotLinked),
+        (LinkKey::Id(id), None) => return Err(LinkError::Unknown(id)),
+        (LinkKey::Iin(iin), None) => {
+            return Ok(match subject.get("name").and_then(Value::as_str) {
+                Some(name) => LinkDecision::Register {
+                    names: Names::guess(name),
+                    iin,
+                },
+                None => LinkDecision::NotLinked,
+            })
+        }
+        (_, Some(v)) => v,
+    };
+    let mismatch = |field: &'static str, what: &'static str| LinkError::Mismatch {
+        field,
+        what,
+        volunteer: v.id.clone(),
+        registrar: v.registrar.clone(),
+    };
+    match subject.get("name") {
+        None => {
+            subject.insert("name".into(), v.names.display().into());
+        }
+        Some(Value::String(n)) if v.names.matches(n) => {}
+        Some(_) => return Err(mismatch("name", "names")),
+    }
+    match subject.get("iin") {
+        None => {
+            subject.insert("iin".into(), v.iin.clone().into());
+        }
+        Some(Value::String(i)) if *i == v.iin => {}
+        Some(_) => return Err(mismatch("iin", "IIN")),
+    }
+    match subject.get("birthDate") {
+        None => {
+            subject.insert("birthDate".into(), v.birth_date.clone().into());
+        }
+        Some(Value::String(b)) if *b == v.birth_date => {}
+        Some(_) => return Err(mismatch("birthDate", "birth date")),
+    }
+    Ok(LinkDecision::Existing(v.id))
 }
 
 /// Lower case (Unicode), spaces trimmed and runs of white space made one space.
@@ -399,6 +589,186 @@ pub fn passport_summary(as_of: IsoDate, facts: &[PassportFact]) -> Option<Map<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn subject(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => panic!("not an object"),
+        }
+    }
+
+    const IIN: &str = "880720300006";
+
+    fn registered() -> Registered {
+        Registered {
+            id: "v-1".into(),
+            names: Names {
+                kk: Some("Әлия Сәрсенова".into()),
+                ru: Some("Алия Сарсенова".into()),
+                en: Some("Aliya Sarsenova".into()),
+            },
+            iin: IIN.into(),
+            birth_date: "1988-07-20".into(),
+            registrar: "office ast-01".into(),
+        }
+    }
+
+    #[test]
+    fn link_key_names_whom_to_look_up() {
+        let with_iin = subject(json!({"name": "A", "iin": IIN}));
+        assert_eq!(
+            link_key(Some("v-1"), Some(&with_iin)),
+            Ok(LinkKey::Id("v-1".into()))
+        );
+        assert_eq!(
+            link_key(None, Some(&with_iin)),
+            Ok(LinkKey::Iin(Iin::parse(IIN).unwrap()))
+        );
+        assert_eq!(link_key(Some("v-1"), None), Err(LinkError::SubjectRequired));
+        assert_eq!(link_key(None, None), Ok(LinkKey::None));
+        // No IIN, or one that is not an IIN (the credential check reports it): nobody.
+        let no_iin = subject(json!({"name": "A"}));
+        assert_eq!(link_key(None, Some(&no_iin)), Ok(LinkKey::None));
+        let bad = subject(json!({"name": "A", "iin": "123"}));
+        assert_eq!(link_key(None, Some(&bad)), Ok(LinkKey::None));
+        let number = subject(json!({"name": "A", "iin": 880720300006u64}));
+        assert_eq!(link_key(None, Some(&number)), Ok(LinkKey::None));
+    }
+
+    #[test]
+    fn link_fills_the_subject_from_the_named_volunteer() {
+        let mut s = subject(json!({"hours": 3}));
+        let decision = link(&mut s, LinkKey::Id("v-1".into()), Some(registered()));
+        assert_eq!(decision, Ok(LinkDecision::Existing("v-1".into())));
+        assert_eq!(
+            Value::Object(s),
+            json!({"hours": 3, "name": "Әлия Сәрсенова", "iin": IIN, "birthDate": "1988-07-20"})
+        );
+    }
+
+    #[test]
+    fn link_refuses_an_unknown_named_volunteer() {
+        let mut s = subject(json!({"name": "A"}));
+        let decision = link(&mut s, LinkKey::Id("v-9".into()), None);
+        assert_eq!(decision, Err(LinkError::Unknown("v-9".into())));
+        assert_eq!(
+            decision.unwrap_err().detail(),
+            "no volunteer v-9 in the register"
+        );
+    }
+
+    #[test]
+    fn link_finds_the_volunteer_registered_under_the_iin() {
+        let mut s = subject(json!({"name": "  aliya   SARSENOVA ", "iin": IIN}));
+        let key = LinkKey::Iin(Iin::parse(IIN).unwrap());
+        let decision = link(&mut s, key, Some(registered()));
+        assert_eq!(decision, Ok(LinkDecision::Existing("v-1".into())));
+        // The given name is kept as given; the birth date is filled in.
+        assert_eq!(s["name"], "  aliya   SARSENOVA ");
+        assert_eq!(s["birthDate"], "1988-07-20");
+    }
+
+    #[test]
+    fn link_matches_a_name_in_any_spelling() {
+        for name in ["Әлия Сәрсенова", "алия сарсенова", "Aliya  Sarsenova"]
+        {
+            let mut s = subject(json!({ "name": name }));
+            let decision = link(&mut s, LinkKey::Id("v-1".into()), Some(registered()));
+            assert_eq!(decision, Ok(LinkDecision::Existing("v-1".into())), "{name}");
+        }
+    }
+
+    #[test]
+    fn link_registers_a_new_volunteer_from_the_subject() {
+        let iin = Iin::parse(IIN).unwrap();
+        for (name, names) in [
+            (
+                "Aliya S",
+                Names {
+                    en: Some("Aliya S".into()),
+                    ..Names::default()
+                },
+            ),
+            (
+                " Алия ",
+                Names {
+                    ru: Some("Алия".into()),
+                    ..Names::default()
+                },
+            ),
+            (
+                "Әлия",
+                Names {
+                    kk: Some("Әлия".into()),
+                    ..Names::default()
+                },
+            ),
+        ] {
+            let mut s = subject(json!({"name": name, "iin": IIN}));
+            let before = s.clone();
+            let decision = link(&mut s, LinkKey::Iin(iin.clone()), None);
+            assert_eq!(
+                decision,
+                Ok(LinkDecision::Register {
+                    names,
+                    iin: iin.clone()
+                })
+            );
+            assert_eq!(s, before, "a new registration leaves the subject as given");
+        }
+        // Without a name there is nothing to register: not linked.
+        let mut s = subject(json!({"iin": IIN}));
+        assert_eq!(
+            link(&mut s, LinkKey::Iin(iin), None),
+            Ok(LinkDecision::NotLinked)
+        );
+    }
+
+    #[test]
+    fn link_without_an_iin_links_nobody() {
+        let mut s = subject(json!({"name": "A"}));
+        let before = s.clone();
+        assert_eq!(
+            link(&mut s, LinkKey::None, None),
+            Ok(LinkDecision::NotLinked)
+        );
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn link_refuses_each_field_that_contradicts_the_register() {
+        for (member, value, what) in [
+            ("name", json!("Someone Else"), "names"),
+            ("name", json!(7), "names"),
+            ("iin", json!("050315600000"), "IIN"),
+            ("birthDate", json!("1988-07-21"), "birth date"),
+        ] {
+            let mut s = subject(json!({ member: value }));
+            let decision = link(&mut s, LinkKey::Id("v-1".into()), Some(registered()));
+            let Err(e) = decision else {
+                panic!("{member} accepted")
+            };
+            assert_eq!(
+                e,
+                LinkError::Mismatch {
+                    field: match member {
+                        "name" => "name",
+                        "iin" => "iin",
+                        _ => "birthDate",
+                    },
+                    what,
+                    volunteer: "v-1".into(),
+                    registrar: "office ast-01".into(),
+                }
+            );
+            let detail = e.detail();
+            assert!(detail.starts_with(&format!(
+                "credentialSubject.{member} does not match the {what} of volunteer v-1"
+            )));
+            assert!(detail.contains("registered by office ast-01"), "{detail}");
+            assert!(detail.contains("PATCH /api/v1/volunteers/v-1"), "{detail}");
+        }
+    }
 
     fn fact(id: &str, hours: f64, start: &str, end: &str, key: &str) -> HoursFact {
         HoursFact {

@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ProblemCode};
 use crate::store::{
     Answer, CredentialFilter, CredentialRow, Idem, StoreError, VolunteerLink, VolunteerRow,
 };
-use crate::volunteers::{self, Names, PassportFact};
+use crate::volunteers::{self, LinkDecision, LinkError, LinkKey, Names, PassportFact, Registered};
 
 /// Prefix of a stored token sealed under the KEK (older rows hold the token as issued).
 const SEALED_TOKEN: &str = "sealed:v1:";
@@ -34,6 +34,21 @@ fn unprocessable(code: ProblemCode, field: &str, detail: impl Into<String>) -> A
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).at(field)
 }
 
+/// A linking refusal as a problem.
+fn link_error(e: LinkError) -> ApiError {
+    match &e {
+        LinkError::SubjectRequired => ApiError::invalid_field("credentialSubject", &e.detail()),
+        LinkError::Unknown(_) => {
+            unprocessable(ProblemCode::VolunteerUnknown, "volunteer", e.detail())
+        }
+        LinkError::Mismatch { field, .. } => unprocessable(
+            ProblemCode::VolunteerMismatch,
+            &format!("credentialSubject.{field}"),
+            e.detail(),
+        ),
+    }
+}
+
 /// The UTC day of a Unix time.
 fn utc_day(t: UnixTime) -> Option<IsoDate> {
     let d = time::OffsetDateTime::from_unix_timestamp(t.0).ok()?.date();
@@ -43,39 +58,6 @@ fn utc_day(t: UnixTime) -> Option<IsoDate> {
         u8::from(d.month()),
         d.day()
     ))
-}
-
-/// Which spelling a name entered on a credential is: Kazakh if it has a letter only Kazakh
-/// Cyrillic uses, Russian if it has other Cyrillic, else English.
-fn guess_spelling(name: &str) -> Names {
-    const KAZAKH: &str = "ӘәҒғҚқҢңӨөҰұҮүҺһІі";
-    let name = Some(name.trim().to_owned());
-    if name
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .any(|c| KAZAKH.contains(c))
-    {
-        Names {
-            kk: name,
-            ..Names::default()
-        }
-    } else if name
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
-    {
-        Names {
-            ru: name,
-            ..Names::default()
-        }
-    } else {
-        Names {
-            en: name,
-            ..Names::default()
-        }
-    }
 }
 
 fn names_of(v: &VolunteerRow) -> Names {
@@ -597,90 +579,58 @@ impl Service {
         draft: &mut Draft,
         known: Option<&Known>,
     ) -> Result<Option<VolunteerLink>, ApiError> {
-        let Some(Value::Object(subject)) = draft.map.get_mut("credentialSubject") else {
-            if draft.volunteer.is_some() {
-                return Err(ApiError::invalid_field("credentialSubject", "is required"));
-            }
+        let subject = match draft.map.get_mut("credentialSubject") {
+            Some(Value::Object(subject)) => Some(subject),
+            _ => None,
+        };
+        let key = volunteers::link_key(draft.volunteer.as_deref(), subject.as_deref())
+            .map_err(link_error)?;
+        // `link_key` links nobody to a request without a subject.
+        let Some(subject) = subject else {
             return Ok(None);
         };
-        let registered = match &draft.volunteer {
-            Some(id) => Some(self.store.volunteer(id).await?.ok_or_else(|| {
-                unprocessable(
-                    ProblemCode::VolunteerUnknown,
-                    "volunteer",
-                    format!("no volunteer {id} in the register"),
-                )
-            })?),
-            None => {
-                let Some(Ok(iin)) = subject.get("iin").and_then(Value::as_str).map(Iin::parse)
-                else {
-                    // No IIN, or a bad one the credential check reports: not linked.
-                    return Ok(None);
-                };
+        let found = match &key {
+            LinkKey::None => None,
+            LinkKey::Id(id) => self.store.volunteer(id).await?,
+            LinkKey::Iin(iin) => {
                 let index = self.iin_index(iin.as_str());
-                let found = match known {
+                match known {
                     Some(known) => known.get(&index).cloned(),
                     None => self.store.volunteer_by_iin_index(&index).await?,
-                };
-                match found {
-                    Some(v) => Some(v),
-                    None => {
-                        let Some(name) = subject.get("name").and_then(Value::as_str) else {
-                            return Ok(None);
-                        };
-                        let names = guess_spelling(name);
-                        let row = self.new_volunteer(op, &names, &iin, subject, self.clock.now());
-                        return Ok(Some(VolunteerLink::Register(Box::new(row))));
-                    }
                 }
             }
         };
-        let Some(v) = registered else {
-            return Ok(None);
+        let found = match found {
+            Some(v) => Some(self.registered(&v).await?),
+            None => None,
         };
-        let names = names_of(&v);
-        let iin = self.open_iin(&v)?;
-        // Whom to ask if the register is wrong (no personal data: only who registered it).
+        Ok(
+            match volunteers::link(subject, key, found).map_err(link_error)? {
+                LinkDecision::NotLinked => None,
+                LinkDecision::Existing(id) => Some(VolunteerLink::Existing(id)),
+                LinkDecision::Register { names, iin } => {
+                    let row = self.new_volunteer(op, &names, &iin, subject, self.clock.now());
+                    Some(VolunteerLink::Register(Box::new(row)))
+                }
+            },
+        )
+    }
+
+    /// A register row as linking compares it: the IIN opened, and whom to ask if the
+    /// register is wrong (no personal data: only who registered it).
+    async fn registered(&self, v: &VolunteerRow) -> Result<Registered, ApiError> {
+        let iin = self.open_iin(v)?;
         let registrar = match self.store.operator_office(&v.created_by).await? {
             Some(office) => format!("office {office}"),
             None => format!("the {NATIONAL} office"),
         };
-        let mismatch = |field: &str, what: &str| {
-            unprocessable(
-                ProblemCode::VolunteerMismatch,
-                &format!("credentialSubject.{field}"),
-                format!(
-                    "credentialSubject.{field} does not match the {what} of volunteer {} in \
-                     the register, registered by {registrar}; leave it out to take the \
-                     register's, or correct it; if the register is wrong, ask {registrar} or \
-                     an admin, who can correct the registration \
-                     (PATCH /api/v1/volunteers/{})",
-                    v.id, v.id
-                ),
-            )
-        };
-        match subject.get("name") {
-            None => {
-                subject.insert("name".into(), names.display().into());
-            }
-            Some(Value::String(n)) if names.matches(n) => {}
-            Some(_) => return Err(mismatch("name", "names")),
-        }
-        match subject.get("iin") {
-            None => {
-                subject.insert("iin".into(), iin.into());
-            }
-            Some(Value::String(i)) if *i == iin => {}
-            Some(_) => return Err(mismatch("iin", "IIN")),
-        }
-        match subject.get("birthDate") {
-            None => {
-                subject.insert("birthDate".into(), v.birth_date.clone().into());
-            }
-            Some(Value::String(b)) if *b == v.birth_date => {}
-            Some(_) => return Err(mismatch("birthDate", "birth date")),
-        }
-        Ok(Some(VolunteerLink::Existing(v.id)))
+        Ok(Registered {
+            id: v.id.clone(),
+            names: names_of(v),
+            iin,
+            birth_date: v.birth_date.clone(),
+            registrar,
+        })
     }
 
     // ---- listing credentials -------------------------------------------------------------
