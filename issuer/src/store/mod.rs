@@ -117,46 +117,6 @@ impl<'a> IndexDraw<'a> {
     }
 }
 
-/// Where the next credential of a list goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    /// At this index.
-    At(u64),
-    /// The list is [`list_capacity`] full: open the office's next list.
-    NextList,
-    /// Every index of the list is taken.
-    Full,
-}
-
-/// The placement rule for one credential, whole: the next list once this one is
-/// [`list_capacity`] full; else random draws until one is not `is_taken`, up to
-/// [`INDEX_ATTEMPTS`]; then a uniform pick among the free indices (`taken` lists the taken
-/// ones, sorted). The store follows the same steps with the database's unique index as
-/// `is_taken` (drawing a batch's indices together).
-pub fn place(
-    draw: &IndexDraw<'_>,
-    used: i64,
-    is_taken: impl Fn(u64) -> bool,
-    taken: impl FnOnce() -> Vec<u64>,
-) -> Place {
-    let size = i64::try_from(draw.size).unwrap_or(i64::MAX);
-    if !has_room(used, size, 1) {
-        return Place::NextList;
-    }
-    let mut attempt = 0;
-    while IndexDraw::random_allowed(attempt) {
-        let index = draw.random();
-        if !is_taken(index) {
-            return Place::At(index);
-        }
-        attempt += 1;
-    }
-    match draw.free(&taken()) {
-        Some(index) => Place::At(index),
-        None => Place::Full,
-    }
-}
-
 /// Storage failures. Domain outcomes (not found, already revoked, idempotency conflicts) are
 /// variants here so that the HTTP layer maps them to problems in one place.
 #[derive(Debug, thiserror::Error)]
@@ -857,6 +817,46 @@ pub struct NextRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the next credential of a list goes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Place {
+        /// At this index.
+        At(u64),
+        /// The list is [`list_capacity`] full: open the office's next list.
+        NextList,
+        /// Every index of the list is taken.
+        Full,
+    }
+
+    /// The placement steps for one credential, composed in the order the store applies them
+    /// (`store/sql.rs`, which draws a batch's indices together and lets the database's unique
+    /// index say which are taken): the next list once this one is [`list_capacity`] full; else
+    /// random draws until one is not `is_taken`, up to [`INDEX_ATTEMPTS`]; then a uniform pick
+    /// among the free indices (`taken`, sorted).
+    fn place(
+        draw: &IndexDraw<'_>,
+        used: i64,
+        is_taken: impl Fn(u64) -> bool,
+        taken: impl FnOnce() -> Vec<u64>,
+    ) -> Place {
+        let size = i64::try_from(draw.size).unwrap_or(i64::MAX);
+        if !has_room(used, size, 1) {
+            return Place::NextList;
+        }
+        let mut attempt = 0;
+        while IndexDraw::random_allowed(attempt) {
+            let index = draw.random();
+            if !is_taken(index) {
+                return Place::At(index);
+            }
+            attempt += 1;
+        }
+        match draw.free(&taken()) {
+            Some(index) => Place::At(index),
+            None => Place::Full,
+        }
+    }
 
     #[test]
     fn nth_free_skips_taken_indices() {
