@@ -172,6 +172,44 @@ pub(crate) fn launch(l: &Launch) -> Server {
     server
 }
 
+/// Create an officer of `office` with `vpass admin add-operator` on the data folder `data`
+/// (works while the service runs): its API token.
+fn add_officer(dir: &Path, data: &str, name: &str, office: &str) -> String {
+    let out = vpass(
+        dir,
+        &[
+            "admin",
+            "add-operator",
+            "--name",
+            name,
+            "--role",
+            "officer",
+            "--office",
+            office,
+            "--data-dir",
+            data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}
+
+/// The claims file `claims` as another event (`activity`), written to `dir`: issuing the same
+/// volunteer and event twice would be DUPLICATE_EVENT.
+fn other_event(dir: &Path, claims: &Path, activity: &str) -> PathBuf {
+    let other = dir.join("other-event.json");
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(claims).expect("claims")).expect("json");
+    v["credentialSubject"]["activity"] = activity.into();
+    std::fs::write(&other, v.to_string()).expect("other claims");
+    other
+}
+
 pub(crate) fn hours_request() -> String {
     let text = std::fs::read_to_string(repo_root().join("examples/hours.json")).expect("hours");
     let mut v: Value = serde_json::from_str(&text).expect("json");
@@ -446,34 +484,9 @@ fn cli_issue_through_the_server_and_refusals_name_the_field() {
 
     // An officer created with `vpass admin` while the service runs issues for its office.
     let data = server.data.to_str().expect("utf-8");
-    let out = vpass(
-        &dir.0,
-        &[
-            "admin",
-            "add-operator",
-            "--name",
-            "Almaty officer",
-            "--role",
-            "officer",
-            "--office",
-            "kz-75",
-            "--data-dir",
-            data,
-        ],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let officer = stdout(&out);
+    let officer = add_officer(&dir.0, data, "Almaty officer", "kz-75");
     // Another event: the same volunteer and event again would be DUPLICATE_EVENT.
-    let other = dir.0.join("other-event.json");
-    let mut v: Value =
-        serde_json::from_str(&std::fs::read_to_string(&claims).expect("claims")).expect("json");
-    v["credentialSubject"]["activity"] = "Almaty spring clean-up".into();
-    std::fs::write(&other, v.to_string()).expect("other claims");
+    let other = other_event(&dir.0, &claims, "Almaty spring clean-up");
     let out = vpass(
         &dir.0,
         &[
@@ -1349,34 +1362,9 @@ fn r5_api_tokens_come_from_a_file_or_standard_input() {
     );
 
     // An officer's token piped in, used, then revoked by piping it to `revoke-token -`.
-    let out = vpass(
-        &dir.0,
-        &[
-            "admin",
-            "add-operator",
-            "--name",
-            "Shymkent officer",
-            "--role",
-            "officer",
-            "--office",
-            "kz-79",
-            "--data-dir",
-            &data,
-        ],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let officer = stdout(&out);
+    let officer = add_officer(&dir.0, &data, "Shymkent officer", "kz-79");
     // Another event (the same one again would be DUPLICATE_EVENT).
-    let other = dir.0.join("other-event.json");
-    let mut v: Value =
-        serde_json::from_str(&std::fs::read_to_string(claims).expect("claims")).expect("json");
-    v["credentialSubject"]["activity"] = "Shymkent park planting".into();
-    std::fs::write(&other, v.to_string()).expect("other claims");
+    let other = other_event(&dir.0, Path::new(claims), "Shymkent park planting");
     let other = other.to_str().expect("utf-8");
     let issue_as_officer = || {
         vpass(
